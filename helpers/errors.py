@@ -1,0 +1,33 @@
+"""Errors a learner can hit, each saying what went wrong and what to do next."""
+from __future__ import annotations
+
+
+class CourseError(RuntimeError):
+    """Base class: every message ends with the fix."""
+
+
+class MirrorNotFoundError(CourseError):
+    """``TL_COURSE_MIRROR`` points to a folder that does not exist."""
+
+
+class DatasetUnavailableError(CourseError):
+    """A dataset is neither cached, nor in the mirror, nor downloadable right now."""
+
+
+class DatasetIntegrityError(CourseError):
+    """A dataset folder does not have the files it should (interrupted download, edits)."""
+
+
+class WeightsUnavailableError(CourseError):
+    """Pretrained weights are neither cached, nor in the mirror, nor downloadable right now."""
+
+
+class UnknownNameError(CourseError, KeyError):
+    """A dataset or backbone name that the course does not know."""
+
+    def __str__(self) -> str:  # KeyError would print the message with quotes
+        return str(self.args[0])
+
+
+class RandomWeightsWarning(UserWarning):
+    """A model runs with random weights: its accuracy says nothing about transfer learning."""

@@ -1,0 +1,277 @@
+"""Self-check quizzes: immediate feedback on an answer, without the answer being readable.
+
+A lesson asks a question, the learner puts an answer in a variable (``q1 = "b"``) and calls
+``show_feedback("q1", q1)``, which prints "Correct" or a hint. The right answers are not
+stored here, only a salted SHA-256 of each one (``QUESTIONS``), so reading this file or the
+notebook does not give them away. This hides answers from a casual look, not from a
+determined learner: a multiple-choice answer has four possible values, and trying them all
+is the same as guessing. Graded runs (nbgrader) assert ``check(...)`` in hidden tests.
+
+Answers are normalised before hashing, so harmless differences do not matter:
+
+- ``choice``: a letter; ``" B "``, ``"b"``, ``"(b)"`` and ``"b)"`` are the same answer.
+- ``bool``: ``True``/``False`` (also the strings ``"true"``/``"false"``).
+- ``int``: an integer; ``513``, ``513.0``, ``"513"`` and ``"1,026"``-style strings are accepted.
+- ``float``: a number, compared after rounding to the question's ``decimals``; one unit of
+  the last decimal either way is accepted (``0.54`` for 0.5425, ``0.55`` too, with 2 decimals).
+
+Anything else (a list, ``None``, an object that claims to equal everything) is never
+correct: answers are converted to plain strings first and never compared with ``==``.
+
+To add a question, call ``make_question("q16", answer, hint="...", kind=..., options=...)``
+in a Python session and paste the returned entry into ``QUESTIONS``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+from typing import Any, Mapping
+
+from .errors import UnknownNameError
+
+SALT = "tl-course-quiz-v1"
+KINDS = ("choice", "bool", "int", "float")
+
+# question id -> how to normalise the answer, the hash of the right one, and a hint that
+# points to where the answer is taught (never the answer itself).
+QUESTIONS: dict[str, dict[str, Any]] = {}  # filled below
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _number(answer: Any) -> float | None:
+    """A real number from an int, float, NumPy scalar or numeric string; else None."""
+    if isinstance(answer, bool) or type(answer).__name__ == "bool_":
+        return None
+    if isinstance(answer, numbers.Real):
+        value = float(answer)
+    elif isinstance(answer, str):
+        text = str.strip(answer).replace(",", "").replace("_", "").replace(" ", "")
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def normalise(kind: str, answer: Any, options: str = "abcd", decimals: int = 2) -> str | None:
+    """The canonical text of an answer for a question of ``kind``, or None if it is not valid."""
+    if kind == "choice":
+        if not isinstance(answer, str):
+            return None
+        text = str.lower(str.strip(answer)).strip("().: ")
+        return text if len(text) == 1 and text in options else None
+    if kind == "bool":
+        if isinstance(answer, bool) or type(answer).__name__ == "bool_":
+            return "true" if bool(answer) else "false"
+        if isinstance(answer, str) and str.lower(str.strip(answer)) in ("true", "false"):
+            return str.lower(str.strip(answer))
+        return None
+    if kind == "int":
+        value = _number(answer)
+        if value is None or not float(value).is_integer():
+            return None
+        return str(int(value))
+    if kind == "float":
+        value = _number(answer)
+        return None if value is None else f"{round(value, decimals):.{decimals}f}"
+    raise ValueError(f"Unknown question kind {kind!r}: use one of {', '.join(KINDS)}.")
+
+
+def _digest(question_id: str, canonical: str) -> str:
+    return hashlib.sha256(f"{SALT}:{question_id}:{canonical}".encode()).hexdigest()
+
+
+def answer_hash(question_id: str, answer: Any, kind: str | None = None, options: str | None = None,
+                decimals: int | None = None) -> str:
+    """The salted SHA-256 of an answer, as stored in ``QUESTIONS``.
+
+    For a registered question the kind, options and decimals default to the registered ones.
+    Raises ValueError if the answer is not valid for the question's kind.
+    """
+    spec = QUESTIONS.get(question_id, {})
+    kind = kind or spec.get("kind")
+    if kind is None:
+        raise ValueError(f"{question_id!r} is not registered: pass kind= (one of {', '.join(KINDS)}).")
+    canonical = normalise(kind, answer, options or spec.get("options", "abcd"), decimals if decimals is not None
+                          else spec.get("decimals", 2))
+    if canonical is None:
+        raise ValueError(f"{answer!r} is not a valid answer for a {kind!r} question.")
+    return _digest(question_id, canonical)
+
+
+def make_question(question_id: str, answer: Any, hint: str, kind: str | None = None, options: str = "abcd",
+                  decimals: int = 2) -> dict[str, Any]:
+    """A ``QUESTIONS`` entry for a new question (the answer itself is not kept)."""
+    if kind is None:
+        kind = ("bool" if isinstance(answer, bool) else "int" if isinstance(answer, int)
+                else "float" if isinstance(answer, float) else "choice")
+    entry: dict[str, Any] = {"kind": kind, "hint": hint}
+    if kind == "choice":
+        entry["options"] = options
+    if kind == "float":
+        entry["decimals"] = decimals
+    entry["hash"] = answer_hash(question_id, answer, kind, options, decimals)
+    return entry
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _spec(question_id: str) -> dict[str, Any]:
+    try:
+        return QUESTIONS[question_id]
+    except KeyError:
+        raise UnknownNameError(
+            f"Unknown question {question_id!r}. The questions are: {', '.join(QUESTIONS)}."
+        ) from None
+
+
+def _expected_form(spec: dict[str, Any]) -> str:
+    kind = spec["kind"]
+    if kind == "choice":
+        return "one letter: " + ", ".join(f'"{o}"' for o in spec.get("options", "abcd"))
+    if kind == "bool":
+        return "True or False"
+    if kind == "int":
+        return "a whole number, e.g. 42"
+    return f"a number, e.g. 0.5 (rounded to {spec.get('decimals', 2)} decimals)"
+
+
+def _candidates(question_id: str, spec: dict[str, Any], answer: Any) -> list[str]:
+    """The canonical forms of the answer that count as right (floats: +-1 in the last decimal)."""
+    canonical = normalise(spec["kind"], answer, spec.get("options", "abcd"), spec.get("decimals", 2))
+    if canonical is None:
+        return []
+    if spec["kind"] != "float":
+        return [canonical]
+    decimals = spec.get("decimals", 2)
+    unit = 10.0 ** -decimals
+    value = float(canonical)
+    return [f"{round(value + k * unit, decimals):.{decimals}f}" for k in (0, -1, 1)]
+
+
+def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
+    """True if ``answer`` is right. Prints "Correct" or a hint unless ``quiet``."""
+    spec = _spec(question_id)
+    candidates = _candidates(question_id, spec, answer)
+    correct = any(_digest(question_id, c) == spec["hash"] for c in candidates)
+    if not quiet:
+        if correct:
+            print(f"{question_id}: Correct.")
+        elif not candidates:
+            print(f"{question_id}: Not yet: answer with {_expected_form(spec)} (got {answer!r}).")
+        else:
+            print(f"{question_id}: Not yet. Hint: {spec['hint']}")
+    return bool(correct)
+
+
+def show_feedback(question_id: str, answer: Any) -> None:
+    """Print "Correct" or a hint for one answer (returns nothing, so nothing else is shown)."""
+    check(question_id, answer)
+
+
+def check_all(answers: Mapping[str, Any]) -> int:
+    """Check every question answered in ``answers`` (e.g. ``globals()``); print and return the score."""
+    score = 0
+    for question_id in QUESTIONS:
+        if question_id not in answers:
+            print(f"{question_id}: not answered yet.")
+            continue
+        score += check(question_id, answers[question_id])
+    print(f"Score: {score} of {len(QUESTIONS)}.")
+    return score
+
+
+# --------------------------------------------------------------------------- the course quiz (05_quiz)
+
+QUESTIONS.update({
+    "q1": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Section 1 of the concepts lesson names the two tasks.",
+        "hash": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",
+    },
+    "q2": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
+        "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
+    },
+    "q3": {
+        "kind": "bool",
+        "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
+        "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
+    },
+    "q4": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
+        "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
+    },
+    "q5": {
+        "kind": "bool",
+        "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
+        "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
+    },
+    "q6": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
+        "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
+    },
+    "q7": {
+        "kind": "int",
+        "hint": "Count one weight per input feature, then add the bias.",
+        "hash": "411ab5e62747a41d75f2b5220c8c788380154eb86dd624fd0bd7d0d6f34c1506",
+    },
+    "q8": {
+        "kind": "int",
+        "hint": "Multiply the three dimensions of the feature map.",
+        "hash": "51e1980199aba57a4290fdabd42038ffa124f25b2a296a04e06358af43b09f34",
+    },
+    "q9": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "VGG16 was trained in Caffe style: see the preprocessing of the backbone registry (helpers.models.BACKBONES).",
+        "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
+    },
+    "q10": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
+        "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
+    },
+    "q11": {
+        "kind": "bool",
+        "hint": "What would large updates do to weights that are already good?",
+        "hash": "b6a332238234f535b7b1cbb4645a0af69e9146ac63cb4796096e63dff20e9a7b",
+    },
+    "q12": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
+        "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
+    },
+    "q13": {
+        "kind": "choice",
+        "options": "abcd",
+        "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
+        "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
+    },
+    "q14": {
+        "kind": "int",
+        "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
+        "hash": "cc6ccfbc28481f49cb1430da136974650067ce66d0d6e0c3f6732fe17c156609",
+    },
+    "q15": {
+        "kind": "float",
+        "decimals": 2,
+        "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
+        "hash": "f88f51e6102a0760ab36424124c03fea8b93de08d567f396a7df04a035e3658c",
+    },
+})

@@ -1,0 +1,169 @@
+"""Runtime settings shared by every lesson: quick mode, seeding, device choice, environment report.
+
+Quick mode makes every notebook small enough to run in about a minute on a laptop CPU. It is
+on when ``TL_COURSE_QUICK=1`` or while nbgrader executes a notebook (nbgrader sets
+``NBGRADER_EXECUTION``); learners get the full lesson by default.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def is_grading() -> bool:
+    """True while nbgrader validates or autogrades a notebook."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def is_quick() -> bool:
+    """True when lessons should run their small, fast version (CI, grading, a quick look)."""
+    return is_grading() or os.environ.get("TL_COURSE_QUICK", "").strip().lower() in _TRUE
+
+
+def mode() -> str:
+    """The run mode's name: ``"grading"``, ``"quick"`` or ``"full"``."""
+    if is_grading():
+        return "grading"
+    return "quick" if is_quick() else "full"
+
+
+def pick(full: T, quick: T, grading: T | None = None) -> T:
+    """Choose a setting by run mode, e.g. ``EPOCHS = pick(full=5, quick=1)``.
+
+    ``grading`` (defaults to ``quick``) applies while nbgrader executes the notebook, where
+    only the exercises matter and the walkthrough should cost as little as possible.
+    """
+    if is_grading() and grading is not None:
+        return grading
+    return quick if is_quick() else full
+
+
+def seed_everything(seed: int = 42) -> int:
+    """Seed Python, NumPy and every deep-learning framework already imported.
+
+    Call it after your imports. Frameworks that are not imported yet are left alone so that a
+    PyTorch lesson does not pay for importing TensorFlow (and vice versa).
+    """
+    random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:  # pragma: no cover - numpy ships with the course
+        pass
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+    if "keras" in sys.modules or "tensorflow" in sys.modules:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+    return seed
+
+
+def torch_device(prefer: str | None = None):
+    """The best torch device here: CUDA, then Apple MPS, then CPU.
+
+    ``prefer`` (or ``TL_COURSE_DEVICE``) forces one, e.g. ``"cpu"`` to compare timings.
+    """
+    import torch
+
+    choice = prefer or os.environ.get("TL_COURSE_DEVICE")
+    if choice:
+        return torch.device(choice)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def tf_device() -> str:
+    """``"GPU"`` if TensorFlow sees a GPU, else ``"CPU"`` (Keras places ops by itself)."""
+    import tensorflow as tf
+
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def describe_device(framework: str = "torch") -> str:
+    """A short, human name of the device a framework will use, for result tables."""
+    if framework == "torch":
+        import torch
+
+        device = torch_device()
+        if device.type == "cuda":
+            return f"cuda ({torch.cuda.get_device_name(device)})"
+        return device.type
+    return tf_device().lower()
+
+
+def cpu_threads() -> int:
+    """Threads available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+
+
+def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, Any]:
+    """Print and return what a helper needs to know when something looks wrong.
+
+    Versions, device, threads, run mode, cache and mirror locations, and what is cached.
+    Only the frameworks named are imported.
+    """
+    from . import storage
+
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "mode": mode(),
+        "cpu_threads": cpu_threads(),
+        "cache": str(storage.cache_dir()),
+        "mirror": str(storage.mirror_dir() or "(none)"),
+    }
+    if "torch" in frameworks:
+        import torch
+        import torchvision
+
+        report["torch"] = torch.__version__
+        report["torchvision"] = torchvision.__version__
+        report["torch_device"] = describe_device("torch")
+        report["torch_hub"] = torch.hub.get_dir()
+    if "keras" in frameworks:
+        import keras
+        import tensorflow as tf
+
+        report["tensorflow"] = tf.__version__
+        report["keras"] = keras.__version__
+        report["tf_device"] = tf_device()
+        report["keras_home"] = str(storage.keras_home())
+    report["cached"] = ", ".join(storage.cached_items()) or "(nothing yet)"
+    width = max(len(key) for key in report)
+    for key, value in report.items():
+        print(f"{key:<{width}}  {value}")
+    return report

@@ -1,0 +1,33 @@
+"""nbgrader configuration of the course (read by `nbgrader ...` run from the repo root).
+
+Instructor sources live in solutions/NAME/NAME.ipynb; `make lessons` (nbgrader
+generate_assignment) writes the student versions to lessons/NAME/NAME.ipynb.
+"""
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader
+
+c.CourseDirectory.course_id = "transfer-learning-cv"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lessons"
+c.CourseDirectory.submitted_directory = "nbgrader/submitted"
+c.CourseDirectory.autograded_directory = "nbgrader/autograded"
+c.CourseDirectory.feedback_directory = "nbgrader/feedback"
+c.CourseDirectory.db_url = "sqlite:///nbgrader/gradebook.db"
+
+# Stubs say what to do; they raise so a forgotten exercise fails loudly, not silently.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading runs are small (notebooks see NBGRADER_EXECUTION and use quick mode); a runaway
+# cell is cut after this many seconds and the rest of the notebook still runs.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+# A stray line on stderr zeroes a test cell. Lessons silence Python warnings in their locked
+# setup cells; TensorFlow's C++ log lines (absl format, e.g. "W0000 00:00:...") are dropped here.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"^[IWE]\d{4} \d\d:\d\d:\d\d"

@@ -1,0 +1,55 @@
+"""Test session setup: quick mode, hermetic caches, offline-friendly defaults.
+
+Set before any kernel starts, so notebooks executed by nbval and nbgrader inherit it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_session_dir = Path(tempfile.mkdtemp(prefix="tl-course-tests-"))
+os.environ["TL_COURSE_QUICK"] = "1"
+# Tests only: Keras VGG16/ResNet50 and torchvision ResNet18 weights cannot be had offline.
+os.environ.setdefault("TL_COURSE_ALLOW_RANDOM_WEIGHTS", "1")
+os.environ["TL_COURSE_CACHE"] = str(_session_dir / "cache")
+os.environ["TORCH_HOME"] = str(_session_dir / "torch")
+os.environ["KERAS_HOME"] = str(_session_dir / "keras")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+_default_mirror = REPO_ROOT.parent / "shared" / "mirror"
+if "TL_COURSE_MIRROR" not in os.environ and _default_mirror.is_dir():
+    os.environ["TL_COURSE_MIRROR"] = str(_default_mirror)
+
+
+def lesson_names() -> list[str]:
+    from helpers.course import lesson_names as names
+
+    return names(REPO_ROOT)
+
+
+@pytest.fixture
+def mirror() -> Path:
+    """The offline mirror; skipped where there is none, except on CI where it must exist."""
+    path = os.environ.get("TL_COURSE_MIRROR")
+    if not path or not Path(path).is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide the offline mirror (TL_COURSE_MIRROR=../shared/mirror)")
+        pytest.skip("no offline mirror (set TL_COURSE_MIRROR)")
+    return Path(path)
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch) -> Path:
+    """An empty course cache and framework caches, and no mirror."""
+    monkeypatch.setenv("TL_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("TL_COURSE_MIRROR", raising=False)
+    monkeypatch.delenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", raising=False)
+    return tmp_path

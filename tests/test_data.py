@@ -1,0 +1,163 @@
+"""Dataset registry, integrity checks, mirror use, offline errors and messy real-world files."""
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from helpers import data
+from helpers.errors import DatasetIntegrityError, DatasetUnavailableError, MirrorNotFoundError, UnknownNameError
+
+
+def test_registry_has_the_course_datasets():
+    assert set(data.DATASETS) == {"hymenoptera_data", "cats_and_dogs_filtered"}
+    for spec in data.DATASETS.values():
+        assert spec.url.startswith("https://") and spec.url.endswith(".zip")
+        assert sum(spec.file_counts.values()) > 0
+        assert spec.name in spec.describe_download() and "MB" in spec.describe_download()
+    with pytest.raises(UnknownNameError, match="hymenoptera_data"):
+        data.dataset_spec("imagenet")
+
+
+def test_mirror_datasets_pass_the_integrity_check(mirror):
+    for name, spec in data.DATASETS.items():
+        assert data.verify_dataset(spec, mirror / "datasets" / spec.folder)
+        assert data.locate_dataset(name) == mirror / "datasets" / spec.folder
+
+
+def test_integrity_check_names_missing_files_and_the_fix(mirror, tmp_path):
+    spec = data.DATASETS["hymenoptera_data"]
+    copy = tmp_path / spec.folder
+    shutil.copytree(mirror / "datasets" / spec.folder, copy)
+    next((copy / "val" / "bees").iterdir()).unlink()
+    with pytest.raises(DatasetIntegrityError, match=r"val/bees: expected 83 files, found 82.*fetch again"):
+        data.verify_dataset(spec, copy)
+
+
+def test_offline_without_data_gives_an_actionable_error(isolated_cache, monkeypatch):
+    import pooch
+
+    def no_network(*args, **kwargs):
+        raise requests.ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(pooch, "retrieve", no_network)
+    with pytest.raises(DatasetUnavailableError) as info:
+        data.fetch_dataset("hymenoptera_data", progress=False)
+    message = str(info.value)
+    assert "internet connection" in message and "TL_COURSE_MIRROR" in message
+    assert not (isolated_cache / "cache" / "datasets" / "hymenoptera_data").exists()
+
+
+def test_a_wrong_mirror_path_is_reported(monkeypatch):
+    monkeypatch.setenv("TL_COURSE_MIRROR", "/nonexistent/mirror")
+    with pytest.raises(MirrorNotFoundError, match="unset TL_COURSE_MIRROR"):
+        data.locate_dataset("hymenoptera_data")
+
+
+def test_download_is_unpacked_atomically_and_verified(isolated_cache, monkeypatch, tmp_path):
+    """A real zip served through the same code path: fetched, unpacked, checked, cached."""
+    import zipfile
+
+    import pooch
+
+    spec = data.DatasetSpec(
+        name="tiny", url="https://example.invalid/tiny.zip", archive="tiny.zip", folder="tiny",
+        train_split="train", val_split="val", classes=("a", "b"),
+        file_counts={"train/a": 1, "train/b": 1, "val/a": 1, "val/b": 1},
+    )
+    archive = tmp_path / "tiny.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for rel in spec.file_counts:
+            zf.writestr(f"tiny/{rel}/x.jpg", _jpeg_bytes())
+    monkeypatch.setitem(data.DATASETS, "tiny", spec)
+    calls = []
+    monkeypatch.setattr(pooch, "retrieve", lambda url, **kw: calls.append(url) or str(archive))
+    root = data.fetch_dataset("tiny", progress=False)
+    assert root == isolated_cache / "cache" / "datasets" / "tiny"
+    assert data.fetch_dataset("tiny") == root and len(calls) == 1, "second call uses the cache"
+    assert not list(root.parent.glob(".unpack-*")), "no staging folder left behind"
+
+
+def _jpeg_bytes() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def messy_folder(tmp_path) -> Path:
+    """Like the real data: a .jpeg, a name with a space, a GIF placeholder, a corrupt file."""
+    for cls, colour in (("ants", (200, 0, 0)), ("bees", (0, 0, 200))):
+        folder = tmp_path / cls
+        folder.mkdir()
+        for i in range(3):
+            Image.new("RGB", (20, 16), colour).save(folder / f"{cls} photo {i}.jpg")
+    Image.new("RGB", (20, 16), (0, 200, 0)).save(tmp_path / "ants" / "formica.jpeg")
+    Image.new("P", (20, 16)).save(tmp_path / "ants" / "imageNotFound.gif")
+    (tmp_path / "bees" / "corrupt.jpg").write_bytes(b"this is not an image")
+    (tmp_path / "bees" / "notes.txt").write_text("not an image")
+    return tmp_path
+
+
+def test_scan_skips_non_photos_with_a_warning(messy_folder):
+    with pytest.warns(UserWarning, match="Skipped 3 file"):
+        samples, skipped = data.scan_images(messy_folder, ("ants", "bees"))
+    assert len(samples) == 7
+    assert {p.name for p in skipped} == {"imageNotFound.gif", "corrupt.jpg", "notes.txt"}
+    assert any(" " in p.name for p, _ in samples) and any(p.suffix == ".jpeg" for p, _ in samples)
+
+
+def test_an_image_that_breaks_mid_epoch_is_dropped_not_fatal(messy_folder):
+    import torch
+    from torchvision import transforms
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        samples, _ = data.scan_images(messy_folder, ("ants", "bees"))
+    broken = samples[0][0]
+    broken.write_bytes(broken.read_bytes()[:40])  # truncated after the scan
+    splits = data.Splits("messy", ("ants", "bees"), samples, samples, samples, [])
+    tf = transforms.Compose([transforms.Resize((8, 8)), transforms.ToTensor()])
+    loaders = data.torch_loaders(splits, tf, tf, batch_size=4)
+    with pytest.warns(UserWarning, match="Skipping unreadable image"):
+        seen = sum(len(batch[1]) for batch in loaders["val"] if batch is not None)
+    assert seen == len(samples) - 1
+    x, y = data.load_arrays(samples, 8)
+    assert x.shape == (len(samples) - 1, 8, 8, 3) and x.dtype == np.uint8 and len(y) == len(x)
+    assert isinstance(next(iter(loaders["train"]))[0], torch.Tensor)
+
+
+def test_splits_are_deterministic_stratified_and_disjoint(mirror):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = data.load_splits("hymenoptera_data")
+        again = data.load_splits("hymenoptera_data")
+        quick = data.load_splits("hymenoptera_data", per_class=5, eval_per_class=3)
+    assert first.train == again.train and first.val == again.val and first.test == again.test
+    assert len(first.train) == 244, "the GIF placeholder is skipped"
+    val_paths = {p for p, _ in first.val}
+    test_paths = {p for p, _ in first.test}
+    assert not val_paths & test_paths and len(val_paths | test_paths) == 153
+    for part in (first.val, first.test):
+        counts = np.bincount([y for _, y in part])
+        assert abs(int(counts[0]) - 35) <= 1 and abs(int(counts[1]) - 41.5) <= 1
+    assert [len(quick.train), len(quick.val), len(quick.test)] == [10, 6, 6]
+    assert {p for p, _ in quick.test} <= test_paths
+
+
+def test_keras_datasets_yield_float_images_and_labels(mirror):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        splits = data.load_splits("cats_and_dogs_filtered", per_class=3, eval_per_class=2)
+    datasets = data.keras_datasets(splits, image_size=32, batch_size=4)
+    images, labels = next(iter(datasets["train"]))
+    assert tuple(images.shape) == (4, 32, 32, 3) and images.dtype.name == "float32"
+    assert float(images.numpy().max()) > 1.0, "0-255 pixels: preprocessing belongs to the model"
+    assert sum(int(b[1].shape[0]) for b in datasets["test"]) == 4
