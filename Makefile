@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: setup course test lessons lab report clean-venv
+.PHONY: setup course test lessons lab report browser clean-venv
 
 setup: $(STAMP)
 
@@ -43,6 +43,13 @@ lessons: $(STAMP)
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/lessons
+
+# Debian's Chromium for the browser tests (Playwright drives it; its own download is offline-hostile).
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
+	@chromium --version 2>/dev/null
 
 report: $(STAMP)
 	$(BIN)/python -m helpers report
