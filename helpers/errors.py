@@ -5,6 +5,10 @@ from __future__ import annotations
 class CourseError(RuntimeError):
     """Base class: every message ends with the fix."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a stack trace: the message already says what to do.
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 class MirrorNotFoundError(CourseError):
     """``TL_COURSE_MIRROR`` points to a folder that does not exist."""
