@@ -83,12 +83,14 @@ def plan_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
     return [_dataset_need(name) for name in datasets] + [_weights_need(name) for name in backbones]
 
 
-def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) -> list[Need]:
-    """Print what this lesson needs, where each item comes from, and the fix when offline."""
+def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) -> None:
+    """Print what this lesson needs, where each item comes from, and the fix when offline.
+
+    Returns None so that a notebook cell ending with it shows only the printed text."""
     needs = plan_downloads(datasets, backbones)
     if not needs:
         print("This lesson downloads nothing.")
-        return needs
+        return None
     print("What this lesson needs:")
     for need in needs:
         if need.source == "download":
@@ -99,7 +101,7 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
     to_download = [need for need in needs if need.source == "download"]
     if not to_download:
         print("Nothing to download.")
-        return needs
+        return None
     total_mb = sum(need.size_mb for need in to_download)
     print(f"Downloads: {total_mb:.0f} MB in all, once; they are cached in {cache_dir()} "
           "and the frameworks' own caches.")
@@ -118,4 +120,3 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
         if any(need.what.endswith("weights") for need in offline) and random_weights_allowed():
             print("TL_COURSE_ALLOW_RANDOM_WEIGHTS is set: models without weights will run with "
                   "RANDOM weights, and their accuracy will mean nothing.")
-    return needs
