@@ -135,3 +135,36 @@ def test_unknown_question_and_making_new_questions():
     assert "42" not in json.dumps(entry).replace(entry["hash"], "")
     with pytest.raises(ValueError):
         quiz.answer_hash("extra", [42], kind="int")
+
+
+# --------------------------------------------------------------------------- the clickable widget
+
+
+def test_widget_carries_the_hash_and_never_the_answer():
+    from helpers.quiz_widget import ask
+
+    for question_id, spec in quiz.QUESTIONS.items():
+        page = ask(question_id)._repr_html_()
+        assert f'data-hash="{spec["hash"]}"' in page and f'data-question="{question_id}"' in page
+        assert "<script>" in page and "tlQuiz" in page
+        answer = str(ANSWERS[question_id]).lower()
+        if spec["kind"] in ("int", "float"):
+            assert answer not in page.replace(spec["hash"], ""), f"{question_id}: the answer is readable in the widget"
+        if spec["kind"] == "choice":
+            assert all(f'data-answer="{o}"' in page for o in spec["options"])
+    with pytest.raises(UnknownNameError):
+        ask("q999")
+
+
+def test_quiz_notebook_offers_the_widget_under_every_question_and_keeps_its_points():
+    cells = json.loads(QUIZ.read_text())["cells"]
+    ids = [c.get("id") for c in cells]
+    for question_id in quiz.QUESTIONS:
+        text, widget, answer = ids.index(f"{question_id}_text"), ids.index(f"{question_id}_try"), ids.index(f"{question_id}_answer")
+        assert text < widget < answer, question_id
+        assert "".join(cells[widget]["source"]) == f'ask("{question_id}")'
+        assert cells[widget]["metadata"]["nbgrader"]["locked"] and not cells[widget]["metadata"]["nbgrader"]["grade"]
+    points = [c["metadata"]["nbgrader"].get("points") for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert points == [1] * len(quiz.QUESTIONS)
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code[0]["id"] == "colab_install"

@@ -1,0 +1,27 @@
+"""``python -m coursebook [--output DIR] [--no-cache]``: build the course website (``make book``)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .build import BookBuildError, build
+from .notebooks import LessonExecutionError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coursebook", description=__doc__)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="folder that receives _build/ (default: the repository root)")
+    parser.add_argument("--no-cache", action="store_true", help="execute every lesson again")
+    args = parser.parse_args(argv)
+    try:
+        build(args.output, use_cache=False if args.no_cache else None)
+    except (BookBuildError, LessonExecutionError) as err:
+        print(f"[book] FAILED: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

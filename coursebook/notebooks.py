@@ -1,0 +1,126 @@
+"""Execute a student notebook for the website and keep only what a learner should see.
+
+The student version (``lessons/``) is executed, never the instructor source, so no answer can
+reach the site. Its exercise stubs raise ``NotImplementedError`` and its grading cells fail
+without answers: the run allows errors, then drops the outputs of those nbgrader cells.
+Walkthrough cells never depend on exercise answers, so an error anywhere else is a real
+failure and stops the build with the cell and its message.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Live-kernel widgets (tqdm.auto progress bars) have no state in a static page: a built page
+# would show a dead "HBox(...)" or a frozen 0 % bar, so their outputs are dropped.
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# Environment that changes what the executed outputs look like, so it is part of the cache key.
+KEY_ENV = ("TL_COURSE_QUICK", "TL_COURSE_ALLOW_RANDOM_WEIGHTS", "TL_COURSE_MIRROR")
+
+
+class LessonExecutionError(RuntimeError):
+    """A walkthrough cell of a lesson failed: the site would show a traceback."""
+
+
+@dataclass
+class CellFailure:
+    index: int
+    cell_id: str
+    message: str
+
+
+def nbgrader_role(cell) -> str:
+    """"solution", "grade" (tests), or "" for every other cell."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("solution"):
+        return "solution"
+    if meta.get("grade"):
+        return "grade"
+    return ""
+
+
+def clean_outputs(nb) -> list[CellFailure]:
+    """Strip what must not be published; return the errors of cells that had to succeed."""
+    failures = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if nbgrader_role(cell):  # an exercise stub or its tests: no answer, no traceback
+            cell.outputs = []
+            cell.execution_count = None
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+                failures.append(CellFailure(index, cell.get("id", "?"), message))
+                continue
+            if WIDGET_MIME in output.get("data", {}):
+                continue
+            kept.append(output)
+        cell.outputs = kept
+    nb.metadata.pop("widgets", None)
+    return failures
+
+
+def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
+    """Content hash of the notebook, the code it imports and the environment that shapes it."""
+    digest = hashlib.sha256(notebook.read_bytes())
+    for path in sorted(extra_sources):
+        digest.update(path.as_posix().encode())
+        digest.update(path.read_bytes())
+    for name in KEY_ENV:
+        digest.update(f"{name}={os.environ.get(name, '')}".encode())
+    return digest.hexdigest()[:20]
+
+
+def kernel_env() -> dict[str, str]:
+    """Quick mode and inline figures, whatever the caller's MPLBACKEND (tests set Agg)."""
+    env = dict(os.environ)
+    env["TL_COURSE_QUICK"] = "1"
+    env["MPLBACKEND"] = INLINE_BACKEND
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    return env
+
+
+def execute_for_site(source: Path, target: Path, timeout: int = 900) -> None:
+    """Execute ``source`` in ``target``'s folder, clean it and write it to ``target``.
+
+    Raises LessonExecutionError naming every walkthrough cell that failed.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(source, as_version=4)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(target.parent)}},
+    )
+    client.execute(env=kernel_env())
+    failures = clean_outputs(nb)
+    if failures:
+        raise LessonExecutionError(_failure_report(source, failures))
+    nbformat.write(nb, target)
+
+
+def _failure_report(source: Path, failures: list[CellFailure]) -> str:
+    lines = [f"{source}: {len(failures)} walkthrough cell(s) failed, so the page would show a traceback:"]
+    lines += [f"  cell {f.index} (id {f.cell_id}): {f.message}" for f in failures]
+    text = " ".join(f.message for f in failures)
+    if "WeightsUnavailable" in text or "weights" in text.lower():
+        lines.append(
+            "Pretrained weights are missing and cannot be downloaded. Fetch them online first "
+            "(`python -m helpers fetch`), or build a site with RANDOM weights (numbers meaningless, "
+            "for tests) with TL_COURSE_ALLOW_RANDOM_WEIGHTS=1."
+        )
+    else:
+        lines.append("Run the lesson in JupyterLab (`make lab`) with TL_COURSE_QUICK=1 to see the full error.")
+    return "\n".join(lines)
