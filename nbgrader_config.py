@@ -31,3 +31,24 @@ c.Execute.interrupt_on_timeout = True
 # setup cells; TensorFlow's C++ log lines (absl format, e.g. "W0000 00:00:...") are dropped here.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"^[IWE]\d{4} \d\d:\d\d:\d\d"
+
+# Autograding runs only the cells that can change a grade (locked, solution and test cells),
+# bounds each cell's time (TL_COURSE_CELL_TIMEOUT, default 60 s) and output, and survives a
+# student's os._exit(): see helpers/grading_execute.py. Validate keeps nbgrader's Execute.
+from helpers.grading_execute import cell_timeout  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    "helpers.grading_execute.GradedCellsExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GradedCellsExecute.timeout = cell_timeout()
+# Locked cells that only inform the learner (Colab install, the lesson's cost and downloads
+# table: ~7 s of imports on a loaded machine); tests never use their names.
+c.GradedCellsExecute.skip_cells = ["colab_install", "cost"]
+# A deleted test cell is put back from the gradebook and run (its points are not simply lost).
+c.OverwriteCells.add_missing_cells = True

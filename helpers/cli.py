@@ -3,6 +3,7 @@
 - ``fetch [NAME ...]``: download (or take from the mirror) datasets and pretrained weights.
 - ``report``: versions, devices, cache locations and what is cached.
 - ``course``: execute every lesson headless and print a summary table.
+- ``grade SUBMISSIONS``: autograde a class's notebooks; grades.csv and feedback (helpers/grading.py).
 """
 from __future__ import annotations
 
@@ -51,6 +52,23 @@ def _course(args) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def _grade(args) -> int:
+    import warnings
+
+    from .grading import grade
+
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
+    try:
+        run = grade(Path(args.submissions), Path(args.grading_dir), args.lessons or None, args.pattern)
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        print(f"grade: {err}", file=sys.stderr)
+        return 2
+    failed = [o for o in run.outcomes if o.status not in ("graded", "unchanged")]
+    if failed or run.unmatched:
+        print(f"\n{len(failed)} submission(s) not graded and {len(run.unmatched)} file(s) not used: see the lines above")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,9 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     course.add_argument("lessons", nargs="*", help="lesson folder names (default: all)")
     course.add_argument("--source", default="solutions", help="solutions (default) or lessons")
     course.add_argument("--summary", default="_build/course/summary.md")
+    grading = sub.add_parser("grade", help="autograde students' notebooks: grades.csv and feedback")
+    grading.add_argument("submissions", help="folder of submissions (nbgrader layout or LMS downloads)")
+    grading.add_argument("--grading-dir", default="grading", help="gradebook, feedback, grades.csv (default: grading/)")
+    grading.add_argument("--lessons", nargs="*", help="assignments to grade (default: all lessons)")
+    grading.add_argument("--pattern", help="regex with named groups student and assignment, matched on file paths")
     args = parser.parse_args(argv)
     if args.command == "fetch":
         return _fetch(args.names)
+    if args.command == "grade":
+        return _grade(args)
     if args.command == "report":
         from .runtime import environment_report
 

@@ -1,0 +1,433 @@
+"""Grade a class: ``make grade SUBMISSIONS=<dir>`` / ``python -m helpers grade <dir>``.
+
+Takes the notebooks as an instructor gets them, autogrades them with nbgrader against a
+gradebook built from ``solutions/``, and writes, in the grading folder (default ``grading/``):
+
+- ``grades.csv``: student, assignment, score, max, status, note (one row per submission);
+- ``nbgrader/feedback/STUDENT/ASSIGNMENT/ASSIGNMENT.html``: per-student feedback;
+- ``nbgrader/gradebook.db`` (the gradebook), ``nbgrader/autograded/`` (executed notebooks).
+
+Accepted layouts of the submissions folder (mixed freely):
+
+- nbgrader's: ``STUDENT/ASSIGNMENT/*.ipynb`` (what ``nbgrader collect`` writes under
+  ``submitted/``; a course folder holding ``submitted/`` works too), or the exchange's inbound
+  folders ``STUDENT+ASSIGNMENT+TIMESTAMP[+...]/`` (the latest one per student wins);
+- files downloaded from an LMS, one per student, as nbgrader's ``zip_collect`` handles: the
+  assignment is the lesson name found in the file name (``jdoe_1234_01_concepts-1.ipynb``),
+  the student the file name's first ``_``-separated word, or the first word of its top folder
+  (``Jane Doe_1234_assignsubmission_file_/x.ipynb``). ``--pattern`` takes a regular
+  expression with named groups ``student`` and ``assignment`` instead.
+
+Re-running is idempotent: a submission whose files did not change is not graded again, and
+grades.csv always has one row per student and assignment. A new or changed submission (a late
+one) is graded alone. One student's broken notebook (corrupt JSON, a crash, an endless loop)
+is reported on its own line and never stops the run.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = "grading_state.json"
+_INBOUND = re.compile(r"^(?P<student>[^+]+)\+(?P<assignment>[^+]+)\+(?P<timestamp>[^+]+)(\+.*)?$")
+
+
+@dataclass
+class Submission:
+    """One student's work on one assignment, as found in the submissions folder."""
+
+    student: str
+    assignment: str
+    files: list[Path]  # notebooks found for it
+    origin: str  # where it came from, for the report
+    timestamp: str = ""  # nbgrader's submission time, when the layout records one
+    note: str = ""
+    order: str = ""  # which of two submissions of one student is newer (timestamp, else file time)
+
+
+@dataclass
+class Outcome:
+    student: str
+    assignment: str
+    status: str  # graded, unchanged, corrupt, error, missing-notebook
+    score: float | None = None
+    max_score: float | None = None
+    seconds: float = 0.0
+    note: str = ""
+    graded_before: bool = False  # for "unchanged": whether the earlier run graded it
+
+    def line(self) -> str:
+        points = f"{_fmt(self.score)}/{_fmt(self.max_score)}" if self.score is not None else "-"
+        text = f"{self.status:<10} {self.student:<20} {self.assignment:<30} {points:>9}"
+        if self.seconds:
+            text += f"  {self.seconds:5.1f} s"
+        return text + (f"  {self.note}" if self.note else "")
+
+
+@dataclass
+class GradingRun:
+    workspace: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def grades_csv(self) -> Path:
+        return self.workspace / "grades.csv"
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        return self.workspace / "nbgrader" / "feedback" / student / assignment / f"{assignment}.html"
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _sha256(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _student_id(text: str) -> str:
+    """A gradebook-safe student id from a name or file-name word."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-.")
+    return cleaned or "unknown"
+
+
+# ---------------------------------------------------------------------------- collecting
+
+
+def collect(folder: Path, assignments: list[str], pattern: str | None = None) -> tuple[list[Submission], list[str]]:
+    """Submissions found in ``folder`` (any layout above), and lines about files not used."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"no submissions folder {folder}: pass the folder holding the students' notebooks, "
+            "e.g. make grade SUBMISSIONS=~/Downloads/submissions")
+    if (folder / "submitted").is_dir():
+        folder = folder / "submitted"
+    found: dict[tuple[str, str], Submission] = {}
+    used: set[Path] = set()
+    unmatched: list[str] = []
+
+    def add(sub: Submission) -> None:
+        key = (sub.student, sub.assignment)
+        sub.order = sub.order or sub.timestamp
+        if key in found and found[key].order >= sub.order:
+            unmatched.append(f"{sub.origin}: an older or duplicate submission of {key[0]}/{key[1]}, not used")
+            return
+        if key in found:
+            unmatched.append(f"{found[key].origin}: an older submission of {key[0]}/{key[1]}, "
+                             f"superseded by {sub.origin}")
+        found[key] = sub
+
+    for entry in sorted(p for p in folder.iterdir() if p.is_dir()):
+        inbound = _INBOUND.match(entry.name)
+        if inbound and inbound["assignment"] in assignments:
+            add(Submission(_student_id(inbound["student"]), inbound["assignment"], _notebooks(entry),
+                           str(entry), inbound["timestamp"]))
+            used.add(entry)
+            continue
+        for sub_dir in sorted(p for p in entry.iterdir() if p.is_dir() and p.name in assignments):
+            stamp = sub_dir / "timestamp.txt"
+            add(Submission(_student_id(entry.name), sub_dir.name, _notebooks(sub_dir), str(sub_dir),
+                           stamp.read_text().strip() if stamp.is_file() else ""))
+            used.add(sub_dir)
+
+    regexp = re.compile(pattern) if pattern else None
+    for path in sorted(folder.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts or any(parent in used for parent in path.parents):
+            continue
+        relative = path.relative_to(folder)
+        if regexp:
+            match = regexp.search(str(relative))
+            student = match["student"] if match else None
+            assignment = match["assignment"] if match else None
+        else:
+            assignment = _lesson_in(relative, assignments)
+            owner = relative.parts[0] if len(relative.parts) > 1 else path.stem
+            student = owner.split("_")[0] if assignment else None
+        if not student or assignment not in assignments:
+            unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
+                             f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
+            continue
+        # a download's file time is not the submission time: it only orders duplicates
+        add(Submission(_student_id(student), assignment, [path], str(relative),
+                       note=f"from {relative.name}", order=_mtime(path)))
+    return sorted(found.values(), key=lambda s: (s.assignment, s.student)), unmatched
+
+
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb"))
+
+
+def _mtime(path: Path) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(path.stat().st_mtime))
+
+
+def _lesson_in(relative: Path, assignments: list[str]) -> str | None:
+    """The longest lesson name in the file name, else in its folders' names."""
+    for text in (relative.name, str(relative.parent)):
+        hits = [name for name in assignments if name in text]
+        if hits:
+            return max(hits, key=len)
+    return None
+
+
+def _check_notebook(path: Path) -> str:
+    """'' if ``path`` is a readable notebook, else what is wrong with it."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as err:  # JSON errors, schema errors, binary junk, empty files
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first_line = re.split(r""": ['"]""", first_line)[0]  # not the file's contents
+        return (f"{path.name} is not a valid notebook ({type(err).__name__}: {first_line[:120]}); "
+                "ask the student to download it again (File > Download) and re-submit")
+    return ""
+
+
+# ---------------------------------------------------------------------------- the workspace
+
+
+def _load_api(workspace: Path):
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(workspace)).load_config()
+    config.CourseDirectory.root = str(workspace)
+    # the API sets up an exchange even though grading never uses it: keep it in the workspace
+    (workspace / "exchange").mkdir(parents=True, exist_ok=True)
+    config.Exchange.root = str(workspace / "exchange")
+    return NbGraderAPI(config=config)
+
+
+def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
+                      solutions: Path = REPO_ROOT / "solutions") -> list[str]:
+    """A grading folder with the repo's nbgrader config, a snapshot of solutions/, a gradebook.
+
+    Returns the assignments. A gradebook refuses a changed set of notebooks, so grading goes on
+    against the snapshot taken the first time; a changed solution is an error that says what to do.
+    """
+    from .course import lesson_names
+
+    workspace = Path(workspace).resolve()
+    solutions = Path(solutions)
+    lessons = lessons or lesson_names(solutions.parent, solutions.name)
+    state = _read_state(workspace)
+    workspace.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", workspace / "nbgrader_config.py")
+    (workspace / "nbgrader").mkdir(exist_ok=True)
+    # nbgrader creates the gradebook with alembic, which must be on PATH
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    api = None
+    for lesson in lessons:
+        source = solutions / lesson / f"{lesson}.ipynb"
+        digest = _sha256([source])
+        known = state["solutions"].get(lesson)
+        if known == digest:
+            continue
+        if known is not None:
+            raise RuntimeError(
+                f"solutions/{lesson} changed since grading started in {workspace}; its gradebook "
+                "cannot take a changed notebook. Grade with the old version (restore it), or start "
+                f"a new grading folder (GRADING_DIR=... or delete {workspace}) and grade everyone again.")
+        target = workspace / "solutions" / lesson
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(solutions / lesson, target,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        api = api or _load_api(workspace)
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not build the gradebook entry for {lesson}:\n{result['log'][-3000:]}")
+        state["solutions"][lesson] = digest
+        _write_state(workspace, state)
+    return lessons
+
+
+def _read_state(workspace: Path) -> dict:
+    path = Path(workspace) / STATE_FILE
+    if path.is_file():
+        return json.loads(path.read_text())
+    return {"solutions": {}, "submissions": {}}
+
+
+def _write_state(workspace: Path, state: dict) -> None:
+    path = Path(workspace) / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    tmp.replace(path)  # atomic: an interrupted run never leaves a half-written state
+
+
+# ---------------------------------------------------------------------------- grading
+
+
+def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: list[str] | None = None,
+          pattern: str | None = None, echo=print, solutions: Path = REPO_ROOT / "solutions") -> GradingRun:
+    """Autograde every new or changed submission, write feedback and grades.csv."""
+    start = time.perf_counter()
+    workspace = Path(workspace).resolve()
+    assignments = prepare_workspace(workspace, lessons, solutions)
+    found, unmatched = collect(Path(submissions), assignments, pattern)
+    run = GradingRun(workspace, unmatched=unmatched)
+    for line in unmatched:
+        echo(f"not used   {line}")
+    state = _read_state(workspace)
+    api = _load_api(workspace)
+    for sub in found:
+        key = f"{sub.student}/{sub.assignment}"
+        digest = _sha256(sub.files) if sub.files else ""
+        previous = state["submissions"].get(key)
+        if previous and previous["sha256"] == digest and previous["status"] != "error":
+            outcome = Outcome(sub.student, sub.assignment, "unchanged", note=previous.get("note", ""),
+                              graded_before=previous["status"] == "graded")
+        else:
+            outcome = _grade_one(api, workspace, sub)
+            state["submissions"][key] = {"sha256": digest, "status": outcome.status, "note": outcome.note}
+            _write_state(workspace, state)
+        run.outcomes.append(outcome)
+    _fill_scores(workspace, run.outcomes)
+    for outcome in run.outcomes:
+        echo(outcome.line())
+    write_grades_csv(workspace, state)
+    run.seconds = time.perf_counter() - start
+    graded = sum(o.status != "unchanged" for o in run.outcomes)
+    echo(f"\n{graded} submission(s) graded, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s")
+    echo(f"grades:   {run.grades_csv}")
+    echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
+    return run
+
+
+def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
+    started = time.perf_counter()
+    expected = f"{sub.assignment}.ipynb"
+    target = workspace / "nbgrader" / "submitted" / sub.student / sub.assignment
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    note = sub.note
+    chosen = [p for p in sub.files if p.name == expected]
+    others = [p for p in sub.files if p.name != expected]
+    if not chosen and len(others) == 1:  # renamed (e.g. "01_concepts-Copy1.ipynb"): still their work
+        chosen = others
+        note = note or f"graded {others[0].name} as {expected} (renamed)"
+    if not chosen:
+        names = ", ".join(p.name for p in sub.files) or "none"
+        return Outcome(sub.student, sub.assignment, "missing", note=f"no {expected} (found: {names}); scored 0")
+    problem = _check_notebook(chosen[0])
+    if problem:
+        return Outcome(sub.student, sub.assignment, "corrupt", note=problem + "; scored 0")
+    shutil.copy(chosen[0], target / expected)
+    if sub.timestamp:
+        (target / "timestamp.txt").write_text(sub.timestamp)
+    result = api.autograde(sub.assignment, sub.student, force=True, create=True)
+    if not result["success"]:
+        reason = _last_error(result.get("log", ""))
+        return Outcome(sub.student, sub.assignment, "error", seconds=time.perf_counter() - started,
+                       note=f"nbgrader could not grade it ({reason}); see the log above, fix, and re-run")
+    feedback = api.generate_feedback(sub.assignment, sub.student, force=True)
+    if not feedback["success"]:
+        note = (note + "; " if note else "") + "feedback not written: " + _last_error(feedback.get("log", ""))
+    return Outcome(sub.student, sub.assignment, "graded", seconds=time.perf_counter() - started, note=note)
+
+
+def _last_error(log: str) -> str:
+    """The most telling line of an nbgrader log: the last exception raised, else the last error."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    errors = [line for line in lines if "ERROR" in line]
+    return (raised or errors or lines or ["no log"])[-1][:200]
+
+
+def _fill_scores(workspace: Path, outcomes: list[Outcome]) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        for outcome in outcomes:
+            outcome.max_score = float(gradebook.find_assignment(outcome.assignment).max_score)
+            if outcome.status == "graded" or outcome.graded_before:
+                try:
+                    outcome.score = float(gradebook.find_submission(outcome.assignment, outcome.student).score)
+                except MissingEntry:
+                    outcome.score = None
+            else:
+                outcome.score = 0.0
+
+
+def write_grades_csv(workspace: Path, state: dict | None = None) -> Path:
+    """grades.csv from the gradebook and the run's state: one row per student and assignment."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    state = state or _read_state(workspace)
+    rows = []
+    with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        for key, entry in sorted(state["submissions"].items()):
+            student, assignment = key.split("/", 1)
+            max_score = float(gradebook.find_assignment(assignment).max_score)
+            score = 0.0
+            if entry["status"] == "graded":
+                try:
+                    score = float(gradebook.find_submission(assignment, student).score)
+                except MissingEntry:
+                    entry = dict(entry, status="error", note="graded but missing from the gradebook; re-run")
+            rows.append([student, assignment, f"{score:g}", f"{max_score:g}", entry["status"], entry.get("note", "")])
+    path = workspace / "grades.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "max", "status", "note"])
+        writer.writerows(rows)
+    return path
+
+
+# ---------------------------------------------------------------------------- benchmark
+
+
+def benchmark_grading(n_students: int = 1, lessons: list[str] | None = None, workdir: Path | None = None,
+                      solutions: Path = REPO_ROOT / "solutions") -> dict:
+    """Time autograding ``n_students`` complete, correct submissions (all graded lessons).
+
+    For the benchmark harness: returns ``{"students", "lessons", "seconds", "per_student_s",
+    "per_notebook_s": {lesson: [seconds, ...]}, "all_full_marks"}``, measured in a fresh
+    temporary grading folder. ``seconds`` covers collecting, autograding, feedback and
+    grades.csv; building the gradebook (once per term, ~3 s a lesson) is excluded.
+    """
+    from .course import lesson_names
+
+    solutions = Path(solutions)
+    lessons = lessons or lesson_names(solutions.parent, solutions.name)
+    with tempfile.TemporaryDirectory(prefix="tl-grading-bench-", dir=workdir) as tmp:
+        root = Path(tmp)
+        submissions = root / "submissions"
+        for index in range(n_students):
+            for lesson in lessons:
+                folder = submissions / f"student{index + 1:03d}" / lesson
+                folder.mkdir(parents=True)
+                shutil.copy(solutions / lesson / f"{lesson}.ipynb", folder)
+        prepare_workspace(root / "grading", lessons, solutions)
+        run = grade(submissions, root / "grading", lessons, echo=lambda *_: None, solutions=solutions)
+    per_notebook: dict[str, list[float]] = {lesson: [] for lesson in lessons}
+    for outcome in run.outcomes:
+        per_notebook[outcome.assignment].append(round(outcome.seconds, 2))
+    return {
+        "students": n_students,
+        "lessons": lessons,
+        "seconds": round(run.seconds, 1),
+        "per_student_s": round(run.seconds / n_students, 1),
+        "per_notebook_s": per_notebook,
+        "all_full_marks": all(o.status == "graded" and o.score == o.max_score for o in run.outcomes),
+    }

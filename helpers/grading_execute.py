@@ -1,0 +1,234 @@
+"""nbgrader plumbing: run only the cells that can change a grade, and survive bad submissions.
+
+``GradedCellsExecute`` replaces nbgrader's ``Execute`` step of ``nbgrader autograde`` (wired in
+the repo's ``nbgrader_config.py``). Compared with nbgrader's own, it
+
+- executes only nbgrader cells (locked cells such as the ``setup`` imports, solution cells and
+  test cells) and skips the walkthrough. Exercises sit at the end of each lesson and their
+  tests use tiny synthetic inputs, so training the lesson's models again would only cost time
+  (a full grading-mode run of lesson 03 takes over a minute). Students cannot make a plain cell
+  count: a cell runs only when it carries a ``grade_id`` that the gradebook knows, and nbgrader
+  restores the source of locked and test cells from the gradebook before this step runs.
+  A skipped cell gets a one-line note, so the feedback does not look as if it failed;
+- bounds the time of a test or solution cell (``TL_COURSE_CELL_TIMEOUT`` seconds, see
+  ``cell_timeout()``); locked instructor cells (the setup imports) get ``locked_cell_timeout``;
+- bounds a cell's output (``max_output_chars``): an endless ``print`` cannot fill the
+  memory of the grader or the gradebook (nbgrader's ``LimitOutput`` counts lines only);
+- survives a dead kernel (``os._exit()``, a segfault, the out-of-memory killer) or one that
+  ignores the timeout's interrupt (``except: pass`` in a loop): the cell gets an error (so its
+  test fails), a new kernel replays the cells that ran before, and grading goes on. nbgrader
+  itself would abandon the whole notebook (or time out every later cell).
+
+Only ``nbgrader autograde`` uses it: nbgrader's ``Validator`` (the "Validate" button) has a
+fixed list of preprocessors and still runs the whole notebook (in quick mode).
+"""
+from __future__ import annotations
+
+import copy
+import os
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, List, Unicode
+
+DEFAULT_CELL_TIMEOUT = 60
+TIMEOUT_VARIABLE = "TL_COURSE_CELL_TIMEOUT"
+
+SKIPPED_NOTE = "[not run by the autograder: this cell does not change the grade]\n"
+KERNEL_DIED = (
+    "The Python process running this notebook died during this cell (os._exit(), a crash, or "
+    "too much memory). The autograder started a new one, re-ran the cells before this one and "
+    "went on; this cell's work is lost."
+)
+
+
+def cell_timeout() -> int:
+    """Seconds one graded cell may run: ``TL_COURSE_CELL_TIMEOUT`` or 60.
+
+    The slowest legitimate graded cell (the setup cell importing TensorFlow, a test building
+    ResNet50 without weights) takes about 10 s here; 60 s leaves room for a loaded machine and
+    still cuts an infinite loop in a minute instead of nbgrader's default of 300 s.
+    """
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_CELL_TIMEOUT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_VARIABLE}={raw!r} is not a whole number of seconds; "
+                         f"unset it or use e.g. {TIMEOUT_VARIABLE}=60") from None
+    if value <= 0:
+        raise ValueError(f"{TIMEOUT_VARIABLE} must be positive (seconds per cell), got {value}")
+    return value
+
+
+def counts_for_grade(cell: NotebookNode) -> bool:
+    """True for a code cell that nbgrader knows: locked, solution or test (with a grade_id)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return (
+        cell.cell_type == "code"
+        and bool(meta.get("grade_id"))
+        and any(meta.get(flag) for flag in ("locked", "solution", "grade"))
+    )
+
+
+def _grade_id(cell: NotebookNode) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def _output_chars(msg: dict) -> int:
+    content = msg.get("content", {})
+    if "text" in content:
+        return len(content["text"])
+    data = content.get("data") or {}
+    return sum(len(str(value)) for value in data.values())
+
+
+class GradedCellsExecute(Execute):
+    """nbgrader's ``Execute``, running graded cells only, with bounded time, output and crashes."""
+
+    skip_walkthrough = Bool(
+        True, help="Run only nbgrader cells (locked, solution, test); skip plain cells."
+    ).tag(config=True)
+
+    max_output_chars = Integer(
+        200_000, help="Characters of output kept per cell; the rest is dropped with a note."
+    ).tag(config=True)
+
+    locked_cell_timeout = Integer(
+        300, help="Seconds for locked cells that are not tests (the setup imports): instructor code."
+    ).tag(config=True)
+
+    # nbgrader waits 4 s for a cell's output after its reply and fails the whole notebook
+    # when it does not come; on a loaded machine (a class graded beside other work) it does.
+    iopub_timeout = Integer(30, help=Execute.iopub_timeout.help).tag(config=True)
+
+    skip_cells = List(
+        Unicode(), [],
+        help="grade_ids of locked cells that grading does not need (e.g. a lesson's cost table).",
+    ).tag(config=True)
+
+    max_kernel_restarts = Integer(
+        3, help="Kernel deaths survived per notebook before the remaining cells are failed."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._ran: list[tuple[int, NotebookNode]] = []  # cells that ran, for a replay
+        self._output_budget: dict[int, int] = {}
+        self._capped: set[int] = set()
+        self._restarts = 0
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        skipped = not counts_for_grade(cell) or _grade_id(cell) in self.skip_cells
+        if self.skip_walkthrough and skipped:
+            if cell.source.strip():
+                cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=SKIPPED_NOTE)]
+                cell.execution_count = None
+            return cell, resources
+        if self._restarts > self.max_kernel_restarts:
+            cell.outputs = [_error("KernelDied", "not run: the kernel died too often in this notebook")]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError as err:  # no output after the reply or the interrupt
+            self.log.warning("Lost the output of cell %s: %s", index, str(err).splitlines()[0])
+            cell.outputs.append(_error("OutputLost", "the cell did not finish or its output was lost "
+                                       "(interrupted after the time limit, or an overloaded machine)"))
+        except DeadKernelError:
+            self.log.warning("Kernel died in cell %s; starting a new one and replaying", index)
+            cell.outputs.append(_error("KernelDied", KERNEL_DIED))
+            self._restarts += 1
+            self._restart_and_replay()
+            return cell, resources
+        stuck = any(out.get("ename") in ("CellTimeoutError", "OutputLost") for out in cell.outputs)
+        if not stuck:
+            self._ran.append((index, cell))  # a replay must not sit through a timeout again
+        elif not self._responsive(index):  # the loop swallowed the interrupt (except: pass)
+            self.log.warning("Kernel ignored the interrupt after cell %s; starting a new one", index)
+            self._restarts += 1
+            self._restart_and_replay()
+        return cell, resources
+
+    def _responsive(self, index: int) -> bool:
+        """Whether the kernel answers a trivial cell after an interrupted one."""
+        probe = NotebookNode(cell_type="code", source="pass", metadata={}, outputs=[], execution_count=None)
+        iopub_timeout, self.iopub_timeout = self.iopub_timeout, 5
+        try:
+            self._run_aside(probe, index)
+        except (CellTimeoutError, DeadKernelError):
+            return False
+        finally:
+            self.iopub_timeout = iopub_timeout
+        return not any(out.get("ename") == "CellTimeoutError" for out in probe.outputs)
+
+    def _run_aside(self, cell: NotebookNode, index: int) -> None:
+        """Execute ``cell`` without it taking the place of the notebook's cell ``index``."""
+        original = self.nb.cells[index]
+        try:
+            self.execute_cell(cell, index, store_history=False)
+        finally:
+            self.nb.cells[index] = original
+
+    def _get_timeout(self, cell):
+        """Tests and solutions get ``timeout``; locked instructor cells (setup) more."""
+        meta = cell.metadata.get("nbgrader", {}) if cell is not None else {}
+        if meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
+            return max(self.locked_cell_timeout, self.timeout or 0)
+        return super()._get_timeout(cell)
+
+    def _restart_and_replay(self) -> None:
+        """A fresh kernel, brought to the state before the fatal cell (outputs discarded)."""
+        run_sync(self.km.restart_kernel)(now=True)
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        for index, cell in list(self._ran):
+            scratch = copy.deepcopy(cell)
+            scratch.outputs = []
+            try:
+                self._run_aside(scratch, index)
+            except (CellTimeoutError, DeadKernelError):  # it died again while replaying: give up on this notebook
+                self._restarts = self.max_kernel_restarts + 1
+                return
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most ``max_output_chars`` of a cell's output; drop the rest with a note."""
+        if cell_index in self._capped:
+            return None
+        used = self._output_budget.get(cell_index, 0) + _output_chars(msg)
+        self._output_budget[cell_index] = used
+        out = super().output(outs, msg, display_id, cell_index)
+        if self.max_output_chars >= 0 and used > self.max_output_chars:
+            self._capped.add(cell_index)
+            _truncate(outs, self.max_output_chars)
+            outs.append(NotebookNode(
+                output_type="stream", name="stdout",
+                text=f"\n[output truncated by the autograder: over {self.max_output_chars} characters]\n",
+            ))
+        return out
+
+
+def _truncate(outs: list, limit: int) -> None:
+    """Cut outputs in place so that their text adds up to at most ``limit`` characters."""
+    kept, left = [], limit
+    for out in outs:
+        if out.get("output_type") == "stream":
+            if left <= 0:
+                continue
+            out["text"] = out["text"][:left]
+            left -= len(out["text"])
+        elif out.get("output_type") in ("display_data", "execute_result"):
+            size = sum(len(str(v)) for v in out.get("data", {}).values())
+            if size > left:
+                continue
+            left -= size
+        kept.append(out)
+    outs[:] = kept
+
+
+def _error(name: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=name, evalue=message,
+                        traceback=[f"{name}: {message}"])

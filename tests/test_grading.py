@@ -1,0 +1,155 @@
+"""Grading instructors can trust: a torture corpus through ``helpers.grading.grade``.
+
+For each lesson, in a fresh grading folder: the released blank, wrong answers, an object equal
+to everything, raising, sys.exit(), os._exit(), an endless loop, a flood of output, stderr, a
+tampered and a deleted test cell, corrupt JSON, then (re-run) nothing is graded twice, and a
+late, renamed, correct submission is graded alone, after all the bad ones, with full marks.
+(This replaces the former test_autograde.py: full / blank / partial are covered here.)
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import REPO_ROOT, lesson_names
+from grading_corpus import autograded_size, build, expected_scores, late_correct, write
+
+from helpers.grading import collect, grade, prepare_workspace
+from helpers.grading_execute import SKIPPED_NOTE
+
+LESSONS = lesson_names()
+CELL_TIMEOUT = "15"  # the endless loop costs this much; the slowest test cell takes a few seconds
+
+
+def _solutions_copy(tmp_path, lesson):
+    folder = tmp_path / "solutions"
+    path = folder / lesson / f"{lesson}.ipynb"
+    path.parent.mkdir(parents=True)
+    notebook = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    nbformat.write(notebook, path)
+    return folder, notebook
+
+
+def _cell_scores(workspace, lesson, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(lesson, student)
+        return {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
+
+
+def _slip(solution):
+    """Lesson 04: a classic slip, counting every parameter, frozen ones included."""
+    from grading_corpus import Crafted
+
+    notebook = copy.deepcopy(solution)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex2_count":
+            cell.source = cell.source.replace(" if p.requires_grad", "")
+    return Crafted("plausible_slip", notebook, loses={"ex2_count"})
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_torture_corpus(lesson, tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
+    solutions, solution = _solutions_copy(tmp_path, lesson)
+    workspace = tmp_path / "grading"
+    prepare_workspace(workspace, [lesson], solutions)
+    released = nbformat.read(workspace / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
+    corpus = build(lesson, solution, released)
+    if lesson == "04_pytorch_resnet18":
+        corpus.append(_slip(solution))
+    submissions = tmp_path / "submissions"
+    for crafted in corpus:
+        write(submissions, lesson, crafted)
+
+    lines: list[str] = []
+    run = grade(submissions, workspace, [lesson], solutions=solutions, echo=lines.append)
+    report = "\n".join(lines)
+    outcomes = {o.student: o for o in run.outcomes}
+    assert set(outcomes) == {c.student for c in corpus}, report
+    for crafted in corpus:
+        outcome = outcomes[crafted.student]
+        assert outcome.status == crafted.status, f"{crafted.student}: {outcome.line()}\n{report}"
+        if crafted.status != "graded":
+            assert outcome.score == 0 and outcome.note, outcome.line()
+            continue
+        expected = expected_scores(solution, crafted)
+        assert _cell_scores(workspace, lesson, crafted.student) == expected, f"{crafted.student}\n{report}"
+        assert run.feedback(crafted.student, lesson).is_file()
+    corrupt = outcomes["corrupt_json"]
+    assert "not a valid notebook" in corrupt.note and "re-submit" in corrupt.note
+    # the flood of output is bounded in what the grader keeps
+    assert autograded_size(workspace, "raise_exit_flood_stderr", lesson) < 2_000_000
+    # walkthrough cells were skipped, and the feedback says so
+    if any(c.cell_type == "code" and "nbgrader" not in c.metadata for c in solution.cells):
+        assert SKIPPED_NOTE.strip() in run.feedback("blank", lesson).read_text()
+
+    # a re-run grades nothing again and loses nothing
+    rerun = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None)
+    assert {o.status for o in rerun.outcomes} == {"unchanged"}
+    assert [(o.student, o.score) for o in rerun.outcomes] == [(o.student, o.score) for o in run.outcomes]
+
+    # a late, renamed, correct submission is graded alone, after all the bad ones
+    late = late_correct(lesson, solution)
+    write(submissions, lesson, late)
+    third = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None)
+    graded = [o for o in third.outcomes if o.status != "unchanged"]
+    assert [o.student for o in graded] == [late.student]
+    assert graded[0].status == "graded" and graded[0].score == graded[0].max_score > 0, graded[0].line()
+    assert "renamed" in graded[0].note
+    with third.grades_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["student"] for r in rows) == sorted([c.student for c in corpus] + [late.student])
+    by_student = {r["student"]: r for r in rows}
+    assert float(by_student[late.student]["score"]) == float(by_student[late.student]["max"]) > 0
+    assert float(by_student["blank"]["score"]) == 0
+
+
+def test_collect_understands_exchange_and_lms_layouts(tmp_path):
+    lessons = ["01_concepts", "05_quiz"]
+    notebook = nbformat.writes(nbformat.v4.new_notebook())
+    files = {
+        "ann/01_concepts/01_concepts.ipynb": notebook,  # nbgrader collect's layout
+        "bob+05_quiz+2026-01-02 10:00:00.000000 UTC+abc/05_quiz.ipynb": notebook,  # exchange inbound
+        "bob+05_quiz+2026-01-01 10:00:00.000000 UTC+xyz/05_quiz.ipynb": notebook,  # older: not used
+        "carl_LATE_1234_5678_01_concepts-1.ipynb": notebook,  # Canvas download
+        "Dora Diaz_99_assignsubmission_file_/my quiz 05_quiz.ipynb": notebook,  # Moodle download
+        "notes.ipynb": notebook,  # no lesson name: reported
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found, unmatched = collect(tmp_path, lessons)
+    assert {(s.student, s.assignment) for s in found} == {
+        ("ann", "01_concepts"), ("bob", "05_quiz"), ("carl", "01_concepts"), ("Dora-Diaz", "05_quiz")}
+    bob = next(s for s in found if s.student == "bob")
+    assert "2026-01-02" in bob.timestamp
+    assert any("notes.ipynb" in line for line in unmatched)
+    assert any("older" in line for line in unmatched)
+
+
+def test_grade_command_line(tmp_path):
+    """`python -m helpers grade` on LMS-style files; a missing folder says what to do."""
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    command = [sys.executable, "-m", "helpers", "grade", "--lessons", "05_quiz",
+               "--grading-dir", str(tmp_path / "grading")]
+    missing = subprocess.run(command[:4] + [str(tmp_path / "nowhere")] + command[4:], env=env,
+                             capture_output=True, text=True, cwd=REPO_ROOT)
+    assert missing.returncode == 2 and "no submissions folder" in missing.stderr
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "erin_77_88_05_quiz.ipynb").write_bytes(
+        (REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb").read_bytes())
+    result = subprocess.run(command[:4] + [str(downloads)] + command[4:], env=env,
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = list(csv.DictReader((tmp_path / "grading" / "grades.csv").open()))
+    assert [(r["student"], r["assignment"], r["status"]) for r in rows] == [("erin", "05_quiz", "graded")]
+    assert float(rows[0]["score"]) == float(rows[0]["max"]) > 0
+    assert (tmp_path / "grading" / "nbgrader" / "feedback" / "erin" / "05_quiz" / "05_quiz.html").is_file()
