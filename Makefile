@@ -3,6 +3,9 @@
 #   make test     what CI runs
 #   make lessons  regenerate lessons/ (student versions) from solutions/ with nbgrader
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
+#   make book     the course website -> _build/html (Jupyter Book, lessons executed in quick mode)
+#   make grade SUBMISSIONS=dir   autograde students' notebooks -> grading/grades.csv + feedback
+#   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json + README table
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -14,7 +17,7 @@ PYTEST_WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: setup course test lessons lab report browser clean-venv
+.PHONY: setup course test lessons lab report browser clean-venv grade bench book
 
 setup: $(STAMP)
 
@@ -41,8 +44,14 @@ lessons: $(STAMP)
 	done
 	@echo "lessons/ regenerated from solutions/: $(LESSONS)"
 
+# Settings in jupyter_config/ (shared with tests/lab_server.py): lands in lessons/, no calls home.
+# Run from the repo root: nbgrader's extensions read nbgrader_config.py from the server's cwd.
+# JUPYTER_PREFER_ENV_PATH=1: .venv's `python3` kernel wins over one in ~/.local/share/jupyter.
 lab: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/lessons
+	@mkdir -p nbgrader
+	PATH="$(CURDIR)/$(BIN):$$PATH" JUPYTER_PREFER_ENV_PATH=1 \
+		JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter_config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab $(LAB_ARGS) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # Debian's Chromium for the browser tests (Playwright drives it; its own download is offline-hostile).
 browser:
@@ -50,6 +59,26 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 	@chromium --version 2>/dev/null
+
+# The website (coursebook/): executes lessons/ in quick mode (cached locally by content, never on
+# CI), then Jupyter Book 1.x with warnings as errors, into _build/html. Offline without ImageNet
+# weights it stops and says so; TL_COURSE_ALLOW_RANDOM_WEIGHTS=1 builds with random weights.
+book: $(STAMP)
+	$(BIN)/python -m coursebook $(BOOK_ARGS)
+
+# Grading: see docs/grading.md. GRADING_DIR keeps the gradebook between runs (re-runs grade only
+# new or changed submissions); CELL_TIMEOUT bounds each graded cell (seconds).
+GRADING_DIR ?= grading
+CELL_TIMEOUT ?= 60
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60]"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m helpers grade "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)"
+
+# Benchmark (bench/run_bench.py; not part of `make test`): e.g. make bench BENCH_ARGS="--sections transfer vgg16 --runs 3".
+# Offline, without the Keras/ResNet18 ImageNet weights, add --allow-random-weights (flagged in the table).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run_bench $(BENCH_ARGS)
 
 report: $(STAMP)
 	$(BIN)/python -m helpers report
