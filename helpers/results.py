@@ -65,7 +65,8 @@ def lesson_costs(lesson: str) -> list[dict[str, Any]]:
         data = json.loads(path.read_text())
         machine = data.get("machine", {})
         for run_mode, stats in sorted(data.get("lessons", {}).get(lesson, {}).items()):
-            rows.append({"machine": machine.get("description", path.stem), "mode": run_mode, **stats})
+            rows.append({"machine": machine.get("description", path.stem), "mode": run_mode,
+                         "machine_cores": machine.get("cores"), **stats})
     return rows
 
 
@@ -81,4 +82,14 @@ def show_lesson_cost(lesson: str) -> None:
         print(
             f"  {row['machine']}, {row['mode']} mode: {row['median_s'] / 60:.1f} min "
             f"({row['min_s'] / 60:.1f}-{row['max_s'] / 60:.1f}, {row.get('runs', '?')} runs){rss}"
+            + _load_note(row)
         )
+
+
+def _load_note(row: dict[str, Any]) -> str:
+    """A warning when the benchmark shared the CPU (1-minute load above the core count)."""
+    loads = [v for pair in row.get("load_1m") or [] for v in (pair or []) if v is not None]
+    cores = row.get("machine_cores")
+    if not loads or not cores or max(loads) <= cores:
+        return ""
+    return f"; measured while the CPU was shared (load {min(loads):.0f}-{max(loads):.0f} on {cores} cores): slower than alone"

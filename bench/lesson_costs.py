@@ -1,0 +1,143 @@
+"""What each lesson costs: wall time of executing it top to bottom, and the kernel's peak memory.
+
+A run is what a learner's first run is: a fresh kernel, a fresh course cache (features are
+extracted, not reused), data and weights from the offline mirror or the local caches (no
+downloads are timed). The peak memory is the *kernel's* (``ru_maxrss`` read by a cell appended
+to the notebook), not this process's. Each round runs every selected lesson once in course
+order with one fresh cache, as ``make course`` does, so a lesson that reads an earlier
+lesson's saved results finds them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .measure import environment, load_1m, summarize
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RSS_MARKER = "__bench_peak_rss__"
+# Appended to the executed copy only; ru_maxrss is KiB on Linux and bytes on macOS.
+RSS_CELL = (
+    "import json as _j, resource as _r, sys as _s\n"
+    "_d = 2**20 if _s.platform == 'darwin' else 1024\n"
+    f"print('{RSS_MARKER}' + _j.dumps({{'self_mb': _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / _d, "
+    "'children_mb': _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss / _d}))"
+)
+
+
+def _kernel_peak(nb) -> dict:
+    for output in nb.cells[-1].get("outputs", []):
+        text = output.get("text", "")
+        if RSS_MARKER in text:
+            return json.loads(text.split(RSS_MARKER, 1)[1].strip().splitlines()[0])
+    return {}
+
+
+def _error_text(err: Exception) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # tracebacks carry terminal colours
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else type(err).__name__)[:300]
+
+
+def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "solutions",
+                    timeout: int = 3600, executed_dir: Path | None = None, path: Path | None = None) -> dict:
+    """Execute one lesson once; returns seconds, kernel peak RSS, load and what it saved.
+
+    ``path`` overrides ``source/name/name.ipynb`` (the smoke test times a tiny notebook)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = path or REPO_ROOT / source / name / f"{name}.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"No lesson notebook {path}: check the name (see `ls {source}/`).")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(RSS_CELL))
+    env = {
+        "TL_COURSE_QUICK": "1" if quick else None,
+        "TL_COURSE_CACHE": str(workdir / "cache"),
+        "TORCH_HOME": str(workdir / "torch"),
+        "KERAS_HOME": str(workdir / "keras"),
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+    }
+    record = {"ok": True, "load_1m": [load_1m(), None]}
+    with environment(**env):
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except Exception as err:  # a failing lesson is recorded, never timed as a success
+            record.update(ok=False, error=_error_text(err))
+        record["seconds"] = round(time.perf_counter() - start, 2)
+    record["load_1m"][1] = load_1m()
+    peak = _kernel_peak(nb)
+    record["peak_rss_mb"] = round(peak["self_mb"], 1) if peak else None
+    saved = workdir / "cache" / "results" / f"{name}.json"
+    if saved.is_file():
+        metrics = json.loads(saved.read_text()).get("metrics", {})
+        record["weights_source"] = metrics.get("weights_source")
+        record["device"] = metrics.get("device")
+    if executed_dir is not None:
+        executed_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, executed_dir / f"{name}.{'quick' if quick else 'full'}.ipynb")
+    return record
+
+
+def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: Path | None = None,
+                    echo=print, on_record=None, paths: dict[str, Path] | None = None) -> dict:
+    """``{lesson: {mode: stats}}`` over ``runs`` rounds; failed runs are kept but not timed.
+
+    ``on_record(lesson, mode, records)`` is called after every run so partial results can be
+    saved (a long benchmark that is stopped keeps what it measured).
+    """
+    records: dict[str, dict[str, list[dict]]] = {name: {m: [] for m in modes} for name in lessons}
+    for round_index in range(runs):
+        for run_mode in modes:
+            workdir = Path(tempfile.mkdtemp(prefix=f"tl-bench-{run_mode}-", dir=tmp_root))
+            try:
+                for name in lessons:
+                    echo(f"[bench] lesson {name}, {run_mode} mode, run {round_index + 1}/{runs} ...")
+                    record = run_lesson_once(name, run_mode == "quick", workdir, path=(paths or {}).get(name))
+                    records[name][run_mode].append(record)
+                    status = f"{record['seconds']:.1f} s, peak {record['peak_rss_mb']} MB" if record["ok"] else f"FAILED: {record['error']}"
+                    echo(f"[bench]   {status} (load {record['load_1m']})")
+                    if on_record:
+                        on_record(lesson_stats(records))
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+    return lesson_stats(records)
+
+
+def lesson_stats(records: dict) -> dict:
+    """Results-file entries: the ``median_s``/``min_s``/``max_s``/``runs``/``peak_rss_mb`` that
+    ``helpers.results.lesson_costs`` reads, plus every run's seconds, memory and load."""
+    out: dict = {}
+    for name, by_mode in records.items():
+        for run_mode, runs in by_mode.items():
+            if not runs:
+                continue
+            good = [r for r in runs if r["ok"]]
+            entry: dict = {
+                "runs": len(good),
+                "seconds": [r["seconds"] for r in good],
+                "peak_rss_mb_each": [r["peak_rss_mb"] for r in good],
+                "load_1m": [r["load_1m"] for r in runs],
+                "weights_source": sorted({str(r.get("weights_source")) for r in good}),
+                "device": sorted({str(r.get("device")) for r in good}),
+            }
+            if good:
+                time_stats = summarize(entry["seconds"], 1)
+                rss = [r["peak_rss_mb"] for r in good if r["peak_rss_mb"] is not None]
+                entry.update(median_s=time_stats["median"], min_s=time_stats["min"], max_s=time_stats["max"],
+                             peak_rss_mb=max(rss) if rss else None)
+            failures = [r["error"] for r in runs if not r["ok"]]
+            if failures:
+                entry["failures"] = failures
+            out.setdefault(name, {})[run_mode] = entry
+    return out
