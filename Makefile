@@ -67,12 +67,13 @@ book: $(STAMP)
 	$(BIN)/python -m coursebook $(BOOK_ARGS)
 
 # Grading: see docs/grading.md. GRADING_DIR keeps the gradebook between runs (re-runs grade only
-# new or changed submissions); CELL_TIMEOUT bounds each graded cell (seconds).
+# new or changed submissions); CELL_TIMEOUT bounds each graded cell (seconds); JOBS notebooks are
+# graded at once (default: one per core, at most 4).
 GRADING_DIR ?= grading
 CELL_TIMEOUT ?= 60
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60]"; exit 2; }
-	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m helpers grade "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [JOBS=2]"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m helpers grade "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
 
 # Benchmark (bench/run_bench.py; not part of `make test`): e.g. make bench BENCH_ARGS="--sections transfer vgg16 --runs 3".
 # Offline, without the Keras/ResNet18 ImageNet weights, add --allow-random-weights (flagged in the table).

@@ -2,4 +2,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a grading worker process imports it (multiprocessing spawn)
+    sys.exit(main())

@@ -59,7 +59,8 @@ def _grade(args) -> int:
 
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
     try:
-        run = grade(Path(args.submissions), Path(args.grading_dir), args.lessons or None, args.pattern)
+        run = grade(Path(args.submissions), Path(args.grading_dir), args.lessons or None, args.pattern,
+                    jobs=args.jobs)
     except (FileNotFoundError, RuntimeError, ValueError) as err:
         print(f"grade: {err}", file=sys.stderr)
         return 2
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     grading.add_argument("--grading-dir", default="grading", help="gradebook, feedback, grades.csv (default: grading/)")
     grading.add_argument("--lessons", nargs="*", help="assignments to grade (default: all lessons)")
     grading.add_argument("--pattern", help="regex with named groups student and assignment, matched on file paths")
+    grading.add_argument("--jobs", type=int, help="notebooks graded at once (default: TL_COURSE_GRADING_JOBS, "
+                         "else one per core, at most 4, fewer if memory is short)")
     args = parser.parse_args(argv)
     if args.command == "fetch":
         return _fetch(args.names)

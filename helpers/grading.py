@@ -257,7 +257,17 @@ def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
             raise RuntimeError(f"nbgrader could not build the gradebook entry for {lesson}:\n{result['log'][-3000:]}")
         state["solutions"][lesson] = digest
         _write_state(workspace, state)
+    _use_wal(workspace / "nbgrader" / "gradebook.db")
     return lessons
+
+
+def _use_wal(database: Path) -> None:
+    """Write-ahead logging: parallel graders read the gradebook while one of them writes."""
+    import sqlite3
+
+    if database.is_file():
+        with sqlite3.connect(database, timeout=30) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _read_state(workspace: Path) -> dict:
@@ -277,9 +287,35 @@ def _write_state(workspace: Path, state: dict) -> None:
 # ---------------------------------------------------------------------------- grading
 
 
+def grading_jobs(requested: int | None = None) -> int:
+    """How many notebooks to autograde at once: ``requested``, ``TL_COURSE_GRADING_JOBS``, or
+    one per CPU core (at most 4), fewer when memory is short (a lesson's kernel peaks near 2.5 GB).
+    Most of a graded notebook's time is its kernel importing torch or TensorFlow, one core's
+    work, so two at once on two cores grade a class in little more than half the time.
+    """
+    raw = requested if requested is not None else os.environ.get("TL_COURSE_GRADING_JOBS", "").strip()
+    if raw not in ("", None):
+        try:
+            jobs = int(raw)
+        except ValueError:
+            raise ValueError(f"grading jobs must be a whole number, got {raw!r} (TL_COURSE_GRADING_JOBS or --jobs)") from None
+        if jobs < 1:
+            raise ValueError(f"grading jobs must be at least 1, got {jobs}")
+        return jobs
+    import psutil
+
+    by_memory = int(psutil.virtual_memory().available // (3 * 2**30))
+    return max(1, min(os.cpu_count() or 1, 4, by_memory))
+
+
 def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: list[str] | None = None,
-          pattern: str | None = None, echo=print, solutions: Path = REPO_ROOT / "solutions") -> GradingRun:
-    """Autograde every new or changed submission, write feedback and grades.csv."""
+          pattern: str | None = None, echo=print, solutions: Path = REPO_ROOT / "solutions",
+          jobs: int | None = None) -> GradingRun:
+    """Autograde every new or changed submission, write feedback and grades.csv.
+
+    ``jobs`` notebooks are graded at once, each in its own process (see ``grading_jobs``);
+    the run's state and grades.csv are written by this process alone, after every notebook.
+    """
     start = time.perf_counter()
     workspace = Path(workspace).resolve()
     assignments = prepare_workspace(workspace, lessons, solutions)
@@ -288,19 +324,26 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     for line in unmatched:
         echo(f"not used   {line}")
     state = _read_state(workspace)
-    api = _load_api(workspace)
-    for sub in found:
-        key = f"{sub.student}/{sub.assignment}"
+    outcomes: dict[int, Outcome] = {}
+    todo: list[tuple[int, Submission, str]] = []
+    for index, sub in enumerate(found):
         digest = _sha256(sub.files) if sub.files else ""
-        previous = state["submissions"].get(key)
+        previous = state["submissions"].get(f"{sub.student}/{sub.assignment}")
         if previous and previous["sha256"] == digest and previous["status"] != "error":
-            outcome = Outcome(sub.student, sub.assignment, "unchanged", note=previous.get("note", ""),
-                              graded_before=previous["status"] == "graded")
+            outcomes[index] = Outcome(sub.student, sub.assignment, "unchanged", note=previous.get("note", ""),
+                                      graded_before=previous["status"] == "graded")
         else:
-            outcome = _grade_one(api, workspace, sub)
-            state["submissions"][key] = {"sha256": digest, "status": outcome.status, "note": outcome.note}
-            _write_state(workspace, state)
-        run.outcomes.append(outcome)
+            todo.append((index, sub, digest))
+    jobs = min(grading_jobs(jobs), max(1, len(todo)))
+    if todo:
+        echo(f"grading {len(todo)} notebook(s), {jobs} at a time ...")
+    for done, (index, sub, digest, outcome) in enumerate(_grade_all(workspace, todo, jobs), 1):
+        outcomes[index] = outcome
+        state["submissions"][f"{sub.student}/{sub.assignment}"] = {
+            "sha256": digest, "status": outcome.status, "note": outcome.note}
+        _write_state(workspace, state)  # after every notebook: a stopped run keeps what it graded
+        echo(f"[{done:>3}/{len(todo)}] {outcome.status:<8} {sub.student}/{sub.assignment} ({outcome.seconds:.1f} s)")
+    run.outcomes = [outcomes[index] for index in range(len(found))]
     _fill_scores(workspace, run.outcomes)
     for outcome in run.outcomes:
         echo(outcome.line())
@@ -311,6 +354,54 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+def _grade_all(workspace: Path, todo: list, jobs: int):
+    """Yield ``(index, submission, digest, outcome)`` as each notebook is graded."""
+    if jobs <= 1:
+        api = _load_api(workspace)
+        for index, sub, digest in todo:
+            yield index, sub, digest, _grade_safely(api, workspace, sub)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: the parent may hold threads and sockets (jupyter_client) that a fork would copy
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_grade_in_worker, str(workspace), sub): (index, sub, digest)
+                   for index, sub, digest in todo}
+        for future in as_completed(futures):
+            index, sub, digest = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as err:  # a worker that died (killed, out of memory): this notebook only
+                outcome = Outcome(sub.student, sub.assignment, "error",
+                                  note=f"the grading process failed ({type(err).__name__}: {err}); re-run to retry")
+            yield index, sub, digest, outcome
+
+
+_WORKER_API: dict[str, object] = {}
+
+
+def _grade_in_worker(workspace: str, sub: Submission) -> Outcome:
+    import warnings
+
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
+    if workspace not in _WORKER_API:
+        _WORKER_API[workspace] = _load_api(Path(workspace))
+    return _grade_safely(_WORKER_API[workspace], Path(workspace), sub)
+
+
+def _grade_safely(api, workspace: Path, sub: Submission, attempts: int = 4) -> Outcome:
+    """``_grade_one``, retried when another grading process held the gradebook too long."""
+    import random
+
+    for attempt in range(attempts):
+        outcome = _grade_one(api, workspace, sub)
+        if not (outcome.status == "error" and "database is locked" in outcome.note) or attempt == attempts - 1:
+            return outcome
+        time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
+    return outcome
 
 
 def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
@@ -398,7 +489,7 @@ def write_grades_csv(workspace: Path, state: dict | None = None) -> Path:
 
 
 def benchmark_grading(n_students: int = 1, lessons: list[str] | None = None, workdir: Path | None = None,
-                      solutions: Path = REPO_ROOT / "solutions") -> dict:
+                      solutions: Path = REPO_ROOT / "solutions", jobs: int | None = None) -> dict:
     """Time autograding ``n_students`` complete, correct submissions (all graded lessons).
 
     For the benchmark harness: returns ``{"students", "lessons", "seconds", "per_student_s",
@@ -419,12 +510,14 @@ def benchmark_grading(n_students: int = 1, lessons: list[str] | None = None, wor
                 folder.mkdir(parents=True)
                 shutil.copy(solutions / lesson / f"{lesson}.ipynb", folder)
         prepare_workspace(root / "grading", lessons, solutions)
-        run = grade(submissions, root / "grading", lessons, echo=lambda *_: None, solutions=solutions)
+        jobs = grading_jobs(jobs)
+        run = grade(submissions, root / "grading", lessons, echo=lambda *_: None, solutions=solutions, jobs=jobs)
     per_notebook: dict[str, list[float]] = {lesson: [] for lesson in lessons}
     for outcome in run.outcomes:
         per_notebook[outcome.assignment].append(round(outcome.seconds, 2))
     return {
         "students": n_students,
+        "jobs": jobs,
         "lessons": lessons,
         "seconds": round(run.seconds, 1),
         "per_student_s": round(run.seconds / n_students, 1),

@@ -46,10 +46,18 @@ def mirror_dir() -> Path | None:
 
 
 def torch_checkpoints_dir() -> Path:
-    """torch hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``)."""
-    import torch
+    """torch hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``).
 
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    Asks torch when it is already imported (it honours ``torch.hub.set_dir``); otherwise
+    computes torch's default the same way, because importing torch costs seconds (a Keras
+    lesson would pay them in its setup cell just to list what is cached).
+    """
+    import sys
+
+    if "torch" in sys.modules:
+        return Path(sys.modules["torch"].hub.get_dir()) / "checkpoints"
+    torch_home = os.environ.get("TORCH_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "torch")
+    return Path(os.path.expanduser(torch_home)) / "hub" / "checkpoints"
 
 
 def keras_home() -> Path:

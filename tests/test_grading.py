@@ -19,11 +19,12 @@ import pytest
 from conftest import REPO_ROOT, lesson_names
 from grading_corpus import autograded_size, build, expected_scores, late_correct, write
 
-from helpers.grading import collect, grade, prepare_workspace
+from helpers.grading import collect, grade, grading_jobs, prepare_workspace
 from helpers.grading_execute import SKIPPED_NOTE
 
 LESSONS = lesson_names()
-CELL_TIMEOUT = "15"  # the endless loop costs this much; the slowest test cell takes a few seconds
+CELL_TIMEOUT = "20"  # the endless loop costs this much; the slowest test cell takes a few seconds
+JOBS = 2  # the corpus is graded two notebooks at a time: crashes and loops must not disturb the other
 
 
 def _solutions_copy(tmp_path, lesson):
@@ -69,7 +70,7 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
         write(submissions, lesson, crafted)
 
     lines: list[str] = []
-    run = grade(submissions, workspace, [lesson], solutions=solutions, echo=lines.append)
+    run = grade(submissions, workspace, [lesson], solutions=solutions, echo=lines.append, jobs=JOBS)
     report = "\n".join(lines)
     outcomes = {o.student: o for o in run.outcomes}
     assert set(outcomes) == {c.student for c in corpus}, report
@@ -98,7 +99,7 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
     # a late, renamed, correct submission is graded alone, after all the bad ones
     late = late_correct(lesson, solution)
     write(submissions, lesson, late)
-    third = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None)
+    third = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None, jobs=JOBS)
     graded = [o for o in third.outcomes if o.status != "unchanged"]
     assert [o.student for o in graded] == [late.student]
     assert graded[0].status == "graded" and graded[0].score == graded[0].max_score > 0, graded[0].line()
@@ -109,6 +110,18 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
     by_student = {r["student"]: r for r in rows}
     assert float(by_student[late.student]["score"]) == float(by_student[late.student]["max"]) > 0
     assert float(by_student["blank"]["score"]) == 0
+
+
+def test_grading_jobs(monkeypatch):
+    monkeypatch.delenv("TL_COURSE_GRADING_JOBS", raising=False)
+    assert 1 <= grading_jobs() <= 4
+    assert grading_jobs(3) == 3
+    monkeypatch.setenv("TL_COURSE_GRADING_JOBS", "1")
+    assert grading_jobs() == 1
+    for bad in ("two", "0"):
+        monkeypatch.setenv("TL_COURSE_GRADING_JOBS", bad)
+        with pytest.raises(ValueError, match="grading jobs"):
+            grading_jobs()
 
 
 def test_collect_understands_exchange_and_lms_layouts(tmp_path):
