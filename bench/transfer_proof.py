@@ -4,6 +4,10 @@ photos, the 153 of its validation folder), trained four ways side by side in eac
 (a) cached features + linear head: the frozen backbone runs over every photo once, its pooled
     1280-d features are cached on disk (``helpers.feature_cache``), and a logistic regression
     is fitted on them. Timed cold (extraction included, a fresh cache) and warm (cache hit).
+    The backbone is made ready for inference first (``inference_ready``: each BatchNorm folded
+    into the convolution before it, activations stored channels-last), the same function to
+    float rounding and about 3x faster on this CPU; (a) is also timed cold without that step
+    (``plain_seconds``), so the two effects, caching and inference tuning, stay apart.
 (b) fine-tuning: the whole pretrained network trains (SGD, lr 0.001, momentum 0.9, batch 16,
     random-resized-crop + flip, as in the PyTorch transfer-learning tutorial).
 (c) the same network and recipe as (b) from random weights: what the ImageNet weights are worth.
@@ -59,17 +63,29 @@ def _loaders(train, val, classes, batch_size: int, seed: int):
             "val": loader(val, evaluate, False)}
 
 
-def _features(model, loader):
+def inference_ready(model):
+    """The frozen backbone tuned for inference: BatchNorm folded into the preceding convolutions
+    (``torch.fx``'s ``fuse``) and channels-last memory, which oneDNN's CPU convolutions prefer.
+    Eval mode only: folding uses the running statistics, so the result cannot be trained.
+    """
+    import torch
+    from torch.fx.experimental.optimization import fuse
+
+    return fuse(model.eval()).to(memory_format=torch.channels_last)
+
+
+def _features(model, loader, channels_last: bool = False):
     import numpy as np
     import torch
 
     model.eval()
     xs, ys = [], []
-    with torch.no_grad():
+    with torch.inference_mode():
         for batch in loader:
             if batch is None:
                 continue
-            xs.append(model(batch[0]).numpy())
+            images = batch[0].contiguous(memory_format=torch.channels_last) if channels_last else batch[0]
+            xs.append(model(images).numpy())
             ys.append(batch[1].numpy())
     return np.concatenate(xs), np.concatenate(ys)
 
@@ -82,27 +98,37 @@ def cached_linear_head(train, val, classes, seed: int) -> dict:
     from helpers.feature_cache import cached_features, feature_key
     from helpers.models import load_torch_backbone
 
-    def fit_head() -> tuple[float, float]:
+    def fit_head(tuned: bool) -> tuple[float, float]:
         start = time.perf_counter()
         model = load_torch_backbone("mobilenet_v2", allow_random=False)
         model.classifier = torch.nn.Identity()  # the pooled 1280-d features
+        source = model.weights_source
+        if tuned:
+            model = inference_ready(model)
         loaders = _loaders(train, val, classes, 32, seed)
         parts = {}
         for split, samples, loader in (("train", train, loaders["train_plain"]), ("val", val, loaders["val"])):
-            key = feature_key("mobilenet_v2", IMAGE_SIZE, samples, model.weights_source, model=model,
-                              preprocessing="resize256-centercrop224-imagenet", split=split)
-            parts[split] = cached_features(key, lambda loader=loader: _features(model, loader), verbose=False)
+            key = feature_key("mobilenet_v2", IMAGE_SIZE, samples, source, model=model,
+                              preprocessing="resize256-centercrop224-imagenet", split=split,
+                              inference="bn-folded-channels-last" if tuned else "plain")
+            parts[split] = cached_features(key, lambda loader=loader: _features(model, loader, tuned), verbose=False)
         (x_train, y_train), (x_val, y_val) = parts["train"], parts["val"]
         mean, std = x_train.mean(0), x_train.std(0) + 1e-6
         head = LogisticRegression(max_iter=2000, C=0.1).fit((x_train - mean) / std, y_train)
         accuracy = float(head.score((x_val - mean) / std, y_val))
         return time.perf_counter() - start, accuracy
 
+    import torch.fx.experimental.optimization  # noqa: F401  imports happen before any clock starts
+    import torchvision.models  # noqa: F401
+
     torch.manual_seed(seed)
-    cold_s, accuracy = fit_head()  # fresh cache: extraction included
-    warm_s, warm_accuracy = fit_head()  # the same again: features from the cache
+    # tuned first: whatever a first run pays (thread pools, allocator) counts against it, not for it
+    cold_s, accuracy = fit_head(tuned=True)  # fresh cache: extraction included
+    plain_s, plain_accuracy = fit_head(tuned=False)  # fresh cache (another key), the backbone as loaded
+    warm_s, warm_accuracy = fit_head(tuned=True)  # the same again: features from the cache
     assert abs(warm_accuracy - accuracy) < 1e-9, "cached features changed the result"
-    return {"seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2), "accuracy": round(accuracy, 4)}
+    return {"seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2), "accuracy": round(accuracy, 4),
+            "plain_seconds": round(plain_s, 2), "plain_accuracy": round(plain_accuracy, 4)}
 
 
 def _train_loop(model, loaders, optimizer, epochs: int, scheduler=None, target: float | None = None,
@@ -208,6 +234,7 @@ def run_transfer_proof(runs: int = 3, smoke: bool = False, fine_tune_epochs: int
                     a, d = record["a_cached_head"], record["d_tutorial_frozen"]
                     record["speedup_d_over_a"] = round(d["seconds"] / a["seconds"], 2)
                     record["speedup_d_over_a_warm"] = round(d["seconds"] / a["warm_seconds"], 2)
+                    record["speedup_d_over_a_plain"] = round(d["seconds"] / a["plain_seconds"], 2)
                 if on_record:
                     on_record(summary())
     return summary()
@@ -223,6 +250,8 @@ def summarize_transfer(per_run: list[dict], splits, fine_tune_epochs: int, tutor
     for method in methods:
         summary[method] = {"seconds": summarize(values(method, "seconds")), "accuracy": summarize(values(method, "accuracy"), 4)}
     summary["a_cached_head"]["warm_seconds"] = summarize(values("a_cached_head", "warm_seconds"))
+    summary["a_cached_head"]["plain_seconds"] = summarize(values("a_cached_head", "plain_seconds"))
+    summary["a_cached_head"]["plain_accuracy"] = summarize(values("a_cached_head", "plain_accuracy"), 4)
     summary["d_tutorial_frozen"]["epochs"] = summarize(values("d_tutorial_frozen", "epochs"), 0)
     reached = all(values("d_tutorial_frozen", "reached_target"))
     summary["d_tutorial_frozen"]["reached_target_every_run"] = reached
@@ -236,6 +265,7 @@ def summarize_transfer(per_run: list[dict], splits, fine_tune_epochs: int, tutor
         "methods": summary,
         "speedup_d_over_a": speedup,
         "speedup_d_over_a_warm": summarize([r["speedup_d_over_a_warm"] for r in per_run if "speedup_d_over_a_warm" in r]),
+        "speedup_d_over_a_plain": summarize([r["speedup_d_over_a_plain"] for r in per_run if "speedup_d_over_a_plain" in r]),
         "speedup_is_lower_bound": not reached,  # (d) stopped at its epoch cap before reaching the target
         "goals": {
             "a_accuracy_at_least_0.95": a["accuracy"]["median"] is not None and a["accuracy"]["median"] >= GOAL_ACCURACY,
