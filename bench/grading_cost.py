@@ -4,7 +4,8 @@ It uses the course's own grading workflow (``make grade``: ``helpers.grading``),
 ``benchmark_grading`` grades copies of the instructor solutions (complete, correct
 submissions: every test cell runs) in a fresh temporary gradebook. The per-student figure is
 one student graded alone, ``runs`` times; the class figure is one grading of ``students``
-students (it also gives seconds per student at class scale).
+students (it also gives seconds per student at class scale). Both use ``make grade``'s default
+number of notebooks graded at once (``jobs``: one per core), so per-notebook times overlap.
 """
 from __future__ import annotations
 
@@ -65,5 +66,6 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
         "class_s": summarize([r["seconds"] for r in whole], 1),
         "class_per_student_s": summarize([r["per_student_s"] for r in whole], 1),
         "all_full_marks": all(r["all_full_marks"] for r in one + whole),
-        "per_run": [{k: r[k] for k in ("students", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole],
+        "jobs": sorted({r["jobs"] for r in one + whole}),
+        "per_run": [{k: r[k] for k in ("students", "jobs", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole],
     }

@@ -151,8 +151,10 @@ def grading_lines(grading: dict | None) -> list[str]:
                  f"{_time(grading.get('class_projection_s'))} = class size x the per-student median (not a measurement)")
     per_lesson = ", ".join(f"`{k}` {_num(v.get('median'))} s" for k, v in grading["per_notebook_s"].items())
     return [f"Autograding ({_mark(grading)}{_run_loads(grading.get('per_run'))}; {len(grading['lessons'])} notebooks per student, quick/grading mode, "
-            f"full marks: {grading['all_full_marks']}): one complete student {_spread(grading['per_student_s'])} "
-            f"({per_lesson}); {klass}."]
+            f"full marks: {grading['all_full_marks']}"
+            + (f"; {'/'.join(map(str, grading['jobs']))} notebooks graded at once, so the per-notebook times overlap"
+               if grading.get("jobs") else "")
+            + f"): one complete student {_spread(grading['per_student_s'])} ({per_lesson}); {klass}."]
 
 
 def install_lines(install: dict | None) -> list[str]:

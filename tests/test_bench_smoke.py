@@ -115,7 +115,7 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
         calls.append(n_students)
         seconds = 10.0 * n_students + len(calls)
         return {"students": n_students, "lessons": ["05_quiz"], "seconds": seconds, "per_student_s": seconds / n_students,
-                "per_notebook_s": {"05_quiz": [seconds / n_students] * n_students}, "all_full_marks": True}
+                "per_notebook_s": {"05_quiz": [seconds / n_students] * n_students}, "all_full_marks": True, "jobs": 2}
 
     monkeypatch.setattr(grading, "benchmark_grading", fake)
     result = grading_cost.run_grading_cost(runs=3, students=4, tmp_root=tmp_path)
@@ -123,4 +123,4 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
     assert result["per_student_s"] == {"median": 12.0, "min": 11.0, "max": 13.0, "runs": 3}
     assert result["class_s"]["median"] == 44.0 and result["class_projection_s"] == 48.0
     line = report.grading_lines({**result, "measured_at": "2026-01-01T00:00"})[0]
-    assert "a class of 4: 44 s" in line
+    assert "a class of 4: 44 s" in line and "2 notebooks graded at once" in line
