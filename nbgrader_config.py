@@ -50,5 +50,7 @@ c.GradedCellsExecute.timeout = cell_timeout()
 # Locked cells that only inform the learner (Colab install, the lesson's cost and downloads
 # table: ~7 s of imports on a loaded machine); tests never use their names.
 c.GradedCellsExecute.skip_cells = ["colab_install", "cost"]
+# cells a student added (not in the instructor's notebook) run with the graded ones
+c.GradedCellsExecute.source_root = os.path.join(c.CourseDirectory.root, c.CourseDirectory.source_directory)
 # A deleted test cell is put back from the gradebook and run (its points are not simply lost).
 c.OverwriteCells.add_missing_cells = True

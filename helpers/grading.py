@@ -10,13 +10,17 @@ gradebook built from ``solutions/``, and writes, in the grading folder (default 
 Accepted layouts of the submissions folder (mixed freely):
 
 - nbgrader's: ``STUDENT/ASSIGNMENT/*.ipynb`` (what ``nbgrader collect`` writes under
-  ``submitted/``; a course folder holding ``submitted/`` works too), or the exchange's inbound
-  folders ``STUDENT+ASSIGNMENT+TIMESTAMP[+...]/`` (the latest one per student wins);
+  ``submitted/``; a course folder holding ``submitted/`` or ``nbgrader/submitted/`` works too),
+  or the exchange's inbound folders ``STUDENT+ASSIGNMENT+TIMESTAMP[+...]/`` (the latest one per
+  student wins; a ``COURSE/inbound`` folder or an exchange root with one course works too);
 - files downloaded from an LMS, one per student, as nbgrader's ``zip_collect`` handles: the
   assignment is the lesson name found in the file name (``jdoe_1234_01_concepts-1.ipynb``),
-  the student the file name's first ``_``-separated word, or the first word of its top folder
-  (``Jane Doe_1234_assignsubmission_file_/x.ipynb``). ``--pattern`` takes a regular
-  expression with named groups ``student`` and ``assignment`` instead.
+  the student the owner's first ``_``-separated word plus the LMS's numeric user id when there
+  is one (see ``_lms_student``). ``--pattern`` takes a regular expression with named groups
+  ``student`` and ``assignment`` instead. Archives (``.zip``) are reported, not opened.
+
+The submissions folder and the grading folder must not overlap (an original could be
+overwritten): ``grade`` refuses.
 
 Re-running is idempotent: a submission whose files did not change is not graded again, and
 grades.csv always has one row per student and assignment. A new or changed submission (a late
@@ -59,7 +63,7 @@ class Submission:
 class Outcome:
     student: str
     assignment: str
-    status: str  # graded, unchanged, corrupt, error, missing-notebook
+    status: str  # graded, unchanged, corrupt, error, missing
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
@@ -116,8 +120,7 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
         raise FileNotFoundError(
             f"no submissions folder {folder}: pass the folder holding the students' notebooks, "
             "e.g. make grade SUBMISSIONS=~/Downloads/submissions")
-    if (folder / "submitted").is_dir():
-        folder = folder / "submitted"
+    folder = _nbgrader_layout_root(folder)
     found: dict[tuple[str, str], Submission] = {}
     used: set[Path] = set()
     unmatched: list[str] = []
@@ -163,10 +166,57 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
             unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
                              f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
             continue
+        if regexp is None:
+            student = _lms_student(relative, assignment)
+            if student == "unknown":
+                unmatched.append(f"{relative}: no student name in its name or folder, not graded "
+                                 "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)")
+                continue
         # a download's file time is not the submission time: it only orders duplicates
         add(Submission(_student_id(student), assignment, [path], str(relative),
                        note=f"from {relative.name}", order=_mtime(path)))
+    for archive in sorted(folder.rglob("*.zip")):
+        unmatched.append(f"{archive.relative_to(folder)}: an archive, not graded: unpack it into the "
+                         f"submissions folder (e.g. `unzip -d {archive.with_suffix('')} {archive}`) and run again")
     return sorted(found.values(), key=lambda s: (s.assignment, s.student)), unmatched
+
+
+def _nbgrader_layout_root(folder: Path) -> Path:
+    """The folder of students' submissions inside a course folder or an nbgrader exchange.
+
+    ``COURSE/submitted`` and ``COURSE/nbgrader/submitted`` (this course's own layout) hold
+    ``STUDENT/ASSIGNMENT/``; an exchange's ``COURSE_ID/inbound`` (or an exchange root with a
+    single course) holds ``STUDENT+ASSIGNMENT+TIMESTAMP/``. Without this, the course or exchange
+    folder's own name would be taken for one student and everyone merged into it.
+    """
+    for inner in (folder / "submitted", folder / "nbgrader" / "submitted", folder / "inbound"):
+        if inner.is_dir():
+            return inner
+    courses = sorted(p for p in folder.glob("*/inbound") if p.is_dir())
+    if len(courses) > 1:
+        raise ValueError(f"{folder} is an nbgrader exchange with several courses "
+                         f"({', '.join(p.parent.name for p in courses)}): pass one course's inbound folder, "
+                         f"e.g. {courses[0]}")
+    return courses[0] if courses else folder
+
+
+def _lms_student(relative: Path, assignment: str) -> str:
+    """The student of an LMS download, as nbgrader's ``zip_collect`` names them.
+
+    The owner is the top folder (Moodle: ``Jane Doe_1234_assignsubmission_file_/``) or the file
+    name (Canvas: ``jdoe_LATE_1234_5678_01_concepts-1.ipynb``; Blackboard:
+    ``01_concepts_jdoe_attempt_2026-01-01-10-00-00_x.ipynb``). The student is its first word,
+    with the LMS's numeric user id when one follows, so two students who share a name stay apart.
+    """
+    owner = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+    if "_attempt_" in owner:  # Blackboard: ASSIGNMENT_STUDENT_attempt_TIMESTAMP[_FILE]
+        return _student_id(owner.split("_attempt_")[0].replace(assignment, "").strip("_"))
+    words = [w for w in owner.replace(assignment, " ").split("_")]
+    student = words[0].strip()
+    rest = [w.strip() for w in words[1:] if w.strip() and w.strip() != "LATE"]
+    if rest and rest[0].isdigit():
+        student = f"{student}_{rest[0]}"
+    return _student_id(student)
 
 
 def _notebooks(folder: Path) -> list[Path]:
@@ -318,6 +368,8 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     """
     start = time.perf_counter()
     workspace = Path(workspace).resolve()
+    if Path(submissions).is_dir():  # a missing folder is collect()'s error, with its fix
+        _check_apart(_nbgrader_layout_root(Path(submissions)).resolve(), workspace)
     assignments = prepare_workspace(workspace, lessons, solutions)
     found, unmatched = collect(Path(submissions), assignments, pattern)
     run = GradingRun(workspace, unmatched=unmatched)
@@ -354,6 +406,16 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+def _check_apart(submissions: Path, workspace: Path) -> None:
+    """Grading writes into the workspace (and replaces its copies of submissions): it must never
+    overlap the folder of the students' originals, or an original could be overwritten."""
+    if submissions == workspace or submissions in workspace.parents or workspace in submissions.parents:
+        raise ValueError(
+            f"the submissions folder ({submissions}) and the grading folder ({workspace}) overlap; "
+            "grading writes into the grading folder, so keep the students' files elsewhere: copy them "
+            "out (e.g. cp -r nbgrader/submitted ~/class-submissions) or pass another GRADING_DIR=...")
 
 
 def _grade_all(workspace: Path, todo: list, jobs: int):

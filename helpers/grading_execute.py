@@ -6,9 +6,11 @@ the repo's ``nbgrader_config.py``). Compared with nbgrader's own, it
 - executes only nbgrader cells (locked cells such as the ``setup`` imports, solution cells and
   test cells) and skips the walkthrough. Exercises sit at the end of each lesson and their
   tests use tiny synthetic inputs, so training the lesson's models again would only cost time
-  (a full grading-mode run of lesson 03 takes over a minute). Students cannot make a plain cell
-  count: a cell runs only when it carries a ``grade_id`` that the gradebook knows, and nbgrader
-  restores the source of locked and test cells from the gradebook before this step runs.
+  (a full grading-mode run of lesson 03 takes over a minute). Cells a student added (a helper
+  function their answer uses) run too, in place: they are the code cells whose id is not in
+  the instructor's notebook (``source_root``), so what passes Validate is graded the same.
+  Students cannot make a walkthrough cell count, and nbgrader restores the source of locked
+  and test cells from the gradebook before this step runs.
   A skipped cell gets a one-line note, so the feedback does not look as if it failed;
 - bounds the time of a test or solution cell (``TL_COURSE_CELL_TIMEOUT`` seconds, see
   ``cell_timeout()``); locked instructor cells (the setup imports) get ``locked_cell_timeout``;
@@ -25,7 +27,9 @@ fixed list of preprocessors and still runs the whole notebook (in quick mode).
 from __future__ import annotations
 
 import copy
+import json
 import os
+from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
@@ -110,6 +114,11 @@ class GradedCellsExecute(Execute):
         help="grade_ids of locked cells that grading does not need (e.g. a lesson's cost table).",
     ).tag(config=True)
 
+    source_root = Unicode(
+        "", help="Folder of the instructor notebooks (ASSIGNMENT/NOTEBOOK.ipynb): cells whose id is "
+                 "not there were added by the student and run. Empty: added cells are skipped too.",
+    ).tag(config=True)
+
     max_kernel_restarts = Integer(
         3, help="Kernel deaths survived per notebook before the remaining cells are failed."
     ).tag(config=True)
@@ -119,12 +128,34 @@ class GradedCellsExecute(Execute):
         self._output_budget: dict[int, int] = {}
         self._capped: set[int] = set()
         self._restarts = 0
+        self._course_ids = self._instructor_cell_ids(nb, resources or {})
         return super().preprocess(nb, resources, km)
+
+    def _instructor_cell_ids(self, nb, resources: dict) -> set[str] | None:
+        """Ids of the instructor notebook's cells, or None when added cells cannot be told apart
+        (no source configured or found, or a submission whose cell ids were lost)."""
+        info = resources.get("nbgrader", {})
+        if not self.source_root or not info.get("assignment"):
+            return None
+        path = Path(self.source_root) / info["assignment"] / f"{info.get('notebook')}.ipynb"
+        try:
+            ids = {cell.get("id") for cell in json.loads(path.read_text())["cells"]} - {None}
+        except (OSError, ValueError, KeyError) as err:
+            self.log.warning("Cannot read the instructor notebook %s (%s): cells added by students are skipped", path, err)
+            return None
+        plain = [c.get("id") for c in nb.cells if c.cell_type == "code" and not counts_for_grade(c)]
+        if plain and not ids.intersection(plain):  # ids regenerated (an old notebook format): unknown
+            return None
+        return ids
+
+    def added_by_student(self, cell: NotebookNode) -> bool:
+        return (self._course_ids is not None and cell.cell_type == "code" and not counts_for_grade(cell)
+                and cell.get("id") not in self._course_ids)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        skipped = not counts_for_grade(cell) or _grade_id(cell) in self.skip_cells
+        skipped = (not counts_for_grade(cell) and not self.added_by_student(cell)) or _grade_id(cell) in self.skip_cells
         if self.skip_walkthrough and skipped:
             if cell.source.strip():
                 cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=SKIPPED_NOTE)]

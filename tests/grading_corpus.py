@@ -3,7 +3,8 @@
 Built from the instructor's solution and the released (blank) notebook, so it follows the
 lessons as they change. Each crafted submission says which exercises it should lose; the test
 compares with the gradebook cell by cell. Students are graded in name order, so the correct
-submission ``zz_correct_last`` comes after every bad one.
+submission ``zz_correct_after_the_bad_ones`` comes after every bad one in the same run, and
+``zz_correct_last`` (a late one) in a run of its own.
 """
 from __future__ import annotations
 
@@ -80,13 +81,13 @@ def build(lesson: str, solution, released) -> list[Crafted]:
     (ex1, tests1), (ex2, tests2), (ex3, _), (ex4, _) = ids[:4]
     corpus: list[Crafted] = [Crafted("blank", copy.deepcopy(released), zero=True)]
 
-    # wrong answers (None) on odd exercises and an object equal to everything on even ones
-    fooled = copy.deepcopy(solution)
-    for number, (exercise, _) in enumerate(ids):
-        cell = _cell(fooled, exercise)
-        cell.source = _answer_with(cell.source, "_AlwaysEqual()", ALWAYS_EQUAL) if number % 2 else \
-            _answer_with(cell.source, "None")
-    corpus.append(Crafted("wrong_or_always_equal", fooled, zero=True))
+    # every answer wrong (None); every answer an object that claims to equal anything
+    for student, value, prelude in (("wrong", "None", ""), ("always_equal", "_AlwaysEqual()", ALWAYS_EQUAL)):
+        fooled = copy.deepcopy(solution)
+        for exercise, _ in ids:
+            cell = _cell(fooled, exercise)
+            cell.source = _answer_with(cell.source, value, prelude)
+        corpus.append(Crafted(student, fooled, zero=True))
 
     # one exercise raises, one calls sys.exit(); correct ones print a flood and write to stderr
     mixed = copy.deepcopy(solution)
@@ -115,8 +116,20 @@ def build(lesson: str, solution, released) -> list[Crafted]:
                                        "    except KeyboardInterrupt:\n        pass\n") + _cell(stubborn, ex3).source
         corpus.append(Crafted("loop_ignoring_interrupt", stubborn, loses={ex3}))
 
+    # exercise 1's answer lives in a cell the student added above it (what Validate accepts), and
+    # a scratch cell they added at the end fails: full marks
+    helper = copy.deepcopy(solution)
+    answer = _cell(helper, ex1)
+    position = helper.cells.index(answer)
+    helper.cells.insert(position, nbformat.v4.new_code_cell(answer.source))  # a new cell id
+    answer.source = "# my answer is in the cell above"
+    helper.cells.append(nbformat.v4.new_code_cell('raise ValueError("scratch work")'))
+    corpus.append(Crafted("answer_in_added_cell", helper))
+
     text = nbformat.writes(solution)
     corpus.append(Crafted("corrupt_json", None, raw=text[: len(text) // 2].encode(), zero=True, status="corrupt"))
+    # graded in the same run, after every bad one (name order), on the same workers
+    corpus.append(Crafted("zz_correct_after_the_bad_ones", copy.deepcopy(solution)))
     return corpus
 
 

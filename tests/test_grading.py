@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import os
 import subprocess
 import sys
@@ -55,6 +56,11 @@ def _slip(solution):
     return Crafted("plausible_slip", notebook, loses={"ex2_count"})
 
 
+def _digests(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_torture_corpus(lesson, tmp_path, monkeypatch):
     monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
@@ -69,8 +75,10 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
     for crafted in corpus:
         write(submissions, lesson, crafted)
 
+    originals = _digests(submissions)
     lines: list[str] = []
     run = grade(submissions, workspace, [lesson], solutions=solutions, echo=lines.append, jobs=JOBS)
+    assert _digests(submissions) == originals, "grading changed or removed a student's file"
     report = "\n".join(lines)
     outcomes = {o.student: o for o in run.outcomes}
     assert set(outcomes) == {c.student for c in corpus}, report
@@ -110,6 +118,8 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
     by_student = {r["student"]: r for r in rows}
     assert float(by_student[late.student]["score"]) == float(by_student[late.student]["max"]) > 0
     assert float(by_student["blank"]["score"]) == 0
+    after = _digests(submissions)
+    assert {name: after.get(name) for name in originals} == originals, "a re-run changed a student's file"
 
 
 def test_grading_jobs(monkeypatch):
@@ -133,18 +143,49 @@ def test_collect_understands_exchange_and_lms_layouts(tmp_path):
         "bob+05_quiz+2026-01-01 10:00:00.000000 UTC+xyz/05_quiz.ipynb": notebook,  # older: not used
         "carl_LATE_1234_5678_01_concepts-1.ipynb": notebook,  # Canvas download
         "Dora Diaz_99_assignsubmission_file_/my quiz 05_quiz.ipynb": notebook,  # Moodle download
+        "Dora Diaz_100_assignsubmission_file_/05_quiz.ipynb": notebook,  # another Dora Diaz
+        "05_quiz_eve_attempt_2026-01-03-09-00-00_05_quiz.ipynb": notebook,  # Blackboard download
         "notes.ipynb": notebook,  # no lesson name: reported
+        "frank_05_quiz.zip": "not unpacked",  # an archive: reported, never silently dropped
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     found, unmatched = collect(tmp_path, lessons)
     assert {(s.student, s.assignment) for s in found} == {
-        ("ann", "01_concepts"), ("bob", "05_quiz"), ("carl", "01_concepts"), ("Dora-Diaz", "05_quiz")}
+        ("ann", "01_concepts"), ("bob", "05_quiz"), ("carl_1234", "01_concepts"), ("Dora-Diaz_99", "05_quiz"),
+        ("Dora-Diaz_100", "05_quiz"), ("eve", "05_quiz")}
     bob = next(s for s in found if s.student == "bob")
     assert "2026-01-02" in bob.timestamp
     assert any("notes.ipynb" in line for line in unmatched)
     assert any("older" in line for line in unmatched)
+    assert any("frank_05_quiz.zip" in line and "unzip" in line for line in unmatched)
+
+
+def test_collect_finds_students_inside_course_and_exchange_folders(tmp_path):
+    """A course folder (nbgrader/submitted/) or an exchange root (COURSE/inbound/) is not one student."""
+    notebook = nbformat.writes(nbformat.v4.new_notebook())
+    for name in ("course/nbgrader/submitted/ann/05_quiz/05_quiz.ipynb",
+                 "course/nbgrader/submitted/bob/05_quiz/05_quiz.ipynb",
+                 "exchange/tl-course/inbound/cy+05_quiz+2026-01-01 10:00:00 UTC+a1/05_quiz.ipynb",
+                 "exchange/tl-course/inbound/dee+05_quiz+2026-01-01 11:00:00 UTC+b2/05_quiz.ipynb"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(notebook)
+    assert sorted(s.student for s in collect(tmp_path / "course", ["05_quiz"])[0]) == ["ann", "bob"]
+    assert sorted(s.student for s in collect(tmp_path / "exchange", ["05_quiz"])[0]) == ["cy", "dee"]
+
+
+def test_grading_never_writes_where_the_originals_are(tmp_path):
+    submissions = tmp_path / "class"
+    (submissions / "ann" / "05_quiz").mkdir(parents=True)
+    original = submissions / "ann" / "05_quiz" / "05_quiz.ipynb"
+    original.write_bytes((REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb").read_bytes())
+    before = original.read_bytes()
+    for workspace in (submissions, submissions / "grading", tmp_path):
+        with pytest.raises(ValueError, match="overlap"):
+            grade(submissions, workspace, ["05_quiz"], echo=lambda *_: None)
+    assert original.read_bytes() == before
+    assert not (submissions / "grading").exists() and not (tmp_path / "nbgrader_config.py").exists()
 
 
 def test_grade_command_line(tmp_path):
@@ -163,6 +204,6 @@ def test_grade_command_line(tmp_path):
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = list(csv.DictReader((tmp_path / "grading" / "grades.csv").open()))
-    assert [(r["student"], r["assignment"], r["status"]) for r in rows] == [("erin", "05_quiz", "graded")]
+    assert [(r["student"], r["assignment"], r["status"]) for r in rows] == [("erin_77", "05_quiz", "graded")]
     assert float(rows[0]["score"]) == float(rows[0]["max"]) > 0
-    assert (tmp_path / "grading" / "nbgrader" / "feedback" / "erin" / "05_quiz" / "05_quiz.html").is_file()
+    assert (tmp_path / "grading" / "nbgrader" / "feedback" / "erin_77" / "05_quiz" / "05_quiz.html").is_file()
