@@ -63,8 +63,9 @@ browser:
 # The website (coursebook/): executes lessons/ in quick mode (cached locally by content, never on
 # CI), then Jupyter Book 1.x with warnings as errors, into _build/html. Offline without ImageNet
 # weights it stops and says so; TL_COURSE_ALLOW_RANDOM_WEIGHTS=1 builds with random weights.
+# JUPYTERHUB_URL=https://your.hub points the JupyterHub launch button at your hub.
 book: $(STAMP)
-	$(BIN)/python -m coursebook $(BOOK_ARGS)
+	$(BIN)/python -m coursebook $(if $(JUPYTERHUB_URL),--jupyterhub-url "$(JUPYTERHUB_URL)") $(BOOK_ARGS)
 
 # Grading: see docs/grading.md. GRADING_DIR keeps the gradebook between runs (re-runs grade only
 # new or changed submissions); CELL_TIMEOUT bounds each graded cell (seconds); JOBS notebooks are

@@ -1,7 +1,8 @@
-"""``python -m coursebook [--output DIR] [--no-cache]``: build the course website (``make book``)."""
+"""``python -m coursebook [--output DIR] [--no-cache] [--jupyterhub-url URL]``: build the course website (``make book``)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,9 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None,
                         help="folder that receives _build/ (default: the repository root)")
     parser.add_argument("--no-cache", action="store_true", help="execute every lesson again")
+    parser.add_argument("--jupyterhub-url", default=os.environ.get("JUPYTERHUB_URL") or None,
+                        help="your hub's address for the JupyterHub launch button (default: $JUPYTERHUB_URL, "
+                             "else the placeholder in _config.yml)")
     args = parser.parse_args(argv)
     try:
-        build(args.output, use_cache=False if args.no_cache else None)
+        build(args.output, use_cache=False if args.no_cache else None, jupyterhub_url=args.jupyterhub_url)
     except (BookBuildError, LessonExecutionError) as err:
         print(f"[book] FAILED: {err}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_FILES = ("_config.yml", "_toc.yml")
 SITE_FOLDERS = ("docs",)
 COST_MARKER = "<!-- lesson-costs -->"
+PLACEHOLDER_HUB = "https://jupyterhub.example.org"  # _config.yml's default: no real hub behind it
 
 
 class BookBuildError(RuntimeError):
@@ -49,6 +50,22 @@ def stage_sources(root: Path, staging: Path) -> None:
     for name in SITE_FOLDERS:
         if (root / name).is_dir():
             shutil.copytree(root / name, staging / name, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+
+
+def set_jupyterhub_url(config: Path, url: str | None, log=print) -> None:
+    """Point the staged config's JupyterHub launch button at ``url`` (``make book JUPYTERHUB_URL=...``).
+
+    Without one the committed placeholder stays, and the build says so: that button leads nowhere."""
+    text = config.read_text()
+    if url:
+        if not url.startswith(("https://", "http://")):
+            raise BookBuildError(f"JupyterHub address {url!r} is not a URL: give e.g. https://hub.example.edu")
+        if PLACEHOLDER_HUB not in text:
+            raise BookBuildError(f"{config} has no jupyterhub_url: {PLACEHOLDER_HUB} line to replace.")
+        config.write_text(text.replace(PLACEHOLDER_HUB, url.rstrip("/")))
+    elif PLACEHOLDER_HUB in text:
+        log(f"[book] note: the JupyterHub launch button points at the placeholder {PLACEHOLDER_HUB}; "
+            "build with `make book JUPYTERHUB_URL=https://your.hub` before publishing the site")
 
 
 def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None:
@@ -93,7 +110,8 @@ def jupyter_book(staging: Path, output: Path) -> None:
         raise BookBuildError(f"jupyter-book build failed (warnings count as errors):\n{tail}")
 
 
-def build(output: Path | None = None, use_cache: bool | None = None, root: Path = REPO_ROOT, log=print) -> Path:
+def build(output: Path | None = None, use_cache: bool | None = None, root: Path = REPO_ROOT, log=print,
+          jupyterhub_url: str | None = None) -> Path:
     """Build the whole site; returns the folder of the HTML (``output/_build/html``)."""
     output = (output or root).resolve()
     staging = output / "_build" / "site_src"
@@ -102,6 +120,7 @@ def build(output: Path | None = None, use_cache: bool | None = None, root: Path 
     cache = output / "_build" / "site_cache" if use_cache else None
     start = time.perf_counter()
     stage_sources(root, staging)
+    set_jupyterhub_url(staging / "_config.yml", jupyterhub_url, log)
     insert_cost_table(staging / "docs" / "intro.md", [p.stem for p in lesson_notebooks(root)],
                       root / "bench" / "results")
     execute_lessons(root, staging, cache, log)

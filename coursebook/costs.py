@@ -35,7 +35,8 @@ def measurements(results_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any]
 
 
 def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min"
+    """Seconds under a minute ("0.0 min" would hide a short lesson), minutes above."""
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
 def cost_cell(lesson: str, gpu: bool, found) -> str:

@@ -18,7 +18,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 REGIONS = (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
-MIN_CHARS = 8  # shorter lines ("pass", "else:", "])") say nothing about an answer
+MIN_CHARS = 8  # shorter lines ("pass", "else:", "])") say nothing about an answer...
+# ...except a short answer assigned in full (the quiz's `q1 = "b"`, `q7 = 513`)
+SHORT_ANSWER = re.compile(r"^[A-Za-z_]\w* = [^\s\[{(]+$")
 ERROR_IN_OUTPUT = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b")
 TEXT_SUFFIXES = {".html", ".ipynb", ".js", ".json", ".txt", ".md"}
 
@@ -66,7 +68,8 @@ def secrets(solutions: Path, lessons: Path) -> list[Secret]:
             for line in region_lines(source):
                 text = normalise(line)
                 secret = Secret(notebook.parent.name, text)
-                if len(text.replace(" ", "")) >= MIN_CHARS and text not in public and secret not in found:
+                telling = len(text.replace(" ", "")) >= MIN_CHARS or SHORT_ANSWER.match(text)
+                if telling and text not in public and secret not in found:
                     found.append(secret)
     return found
 

@@ -70,6 +70,9 @@ def test_secrets_come_from_solution_and_hidden_test_regions_only():
     assert scan.region_lines(source) == ["answer = compute_the_thing()", "assert hidden_check(answer)"]
     found = scan.secrets(REPO_ROOT / "solutions", REPO_ROOT / "lessons")
     assert {s.notebook for s in found} == set(LESSONS), "every lesson has solution lines to look for"
+    quiz_answers = {s.line for s in found if s.notebook == "05_quiz"}
+    assert 'q1 = "b"' in quiz_answers and "q7 = 513" in quiz_answers, "short answers are secrets too"
+    assert not any(s.line in ("else:", "pass", "}", "guide = {") for s in found), "syntax alone is no secret"
 
 
 # --------------------------------------------------------------------------- output cleaning
@@ -109,7 +112,7 @@ def test_cost_table_reads_measurements_and_says_when_there_are_none(tmp_path):
     row = next(line for line in costs.lesson_table(["01_concepts", "02_vgg16_feature_extraction"], tmp_path).splitlines()
                if "01_concepts" in line)
     cpu, gpu = row.split("|")[3:5]
-    assert "full 10.0 min, quick 1.5 min (2-core laptop)" in cpu and "full 0.5 min (H100 box)" in gpu
+    assert "full 10.0 min, quick 1.5 min (2-core laptop)" in cpu and "full 30 s (H100 box)" in gpu
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="bad.json"):
         costs.lesson_table(["01_concepts"], tmp_path)
@@ -136,6 +139,20 @@ def test_toc_lists_every_lesson_and_launch_buttons_are_configured():
     buttons = CONFIG["launch_buttons"]
     assert buttons["colab_url"] and buttons["binderhub_url"] and buttons["jupyterhub_url"]
     assert CONFIG["execute"]["execute_notebooks"] == "off"
+
+
+def test_jupyterhub_button_points_at_the_hub_given_to_the_build(tmp_path):
+    from coursebook import build
+
+    config = tmp_path / "_config.yml"
+    config.write_text((REPO_ROOT / "_config.yml").read_text())
+    said = []
+    build.set_jupyterhub_url(config, None, said.append)
+    assert said and "JUPYTERHUB_URL" in said[0], "a placeholder button is announced"
+    build.set_jupyterhub_url(config, "https://hub.example.edu/", said.append)
+    assert yaml.safe_load(config.read_text())["launch_buttons"]["jupyterhub_url"] == "https://hub.example.edu"
+    with pytest.raises(build.BookBuildError, match="not a URL"):
+        build.set_jupyterhub_url(config, "hub.example.edu", said.append)
 
 
 # --------------------------------------------------------------------------- the built site
@@ -181,8 +198,11 @@ def test_intro_lists_lessons_with_measured_costs(site):
     table = EXPECTED_COSTS["table"]
     for name in LESSONS:
         assert name in intro
-    for cell in re.findall(r"\| ([^|]*(?:min|not measured yet)[^|]*) \|", table):
-        assert scan.normalise(cell) in intro
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == len(LESSONS)
+    for row in rows:
+        cpu, gpu = (scan.normalise(cell) for cell in row.split("|")[3:5])
+        assert cpu in intro and gpu in intro, row
     assert "make course" in intro and "git clone" in intro
     assert (site / "docs" / "instructor_guide.html").is_file() and (site / "docs" / "grading.html").is_file()
 
