@@ -38,6 +38,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the server's process, before exec: Linux sends it SIGTERM when the test process dies,
+    however it dies (SIGKILL, a crashed xdist worker), and jupyter_server then shuts its kernels
+    down. The server runs in its own session, so nothing else would end it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @dataclass
 class LabServer:
     process: subprocess.Popen
@@ -162,9 +173,11 @@ def start_lab_server(workdir: Path, timeout: float = 120.0) -> LabServer:
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        # A safety net should a test process die without its finalizer (SIGKILL): the server
-        # stops itself after this many idle seconds.
+        # Safety nets should the test process die without its finalizer (see _die_with_parent):
+        # idle kernels are culled, and a server with no kernels and no activity stops itself.
         "--ServerApp.shutdown_no_activity_timeout=600",
+        "--MappingKernelManager.cull_idle_timeout=300",
+        "--MappingKernelManager.cull_interval=60",
     ]
     if os.geteuid() == 0:  # CI containers run as root; jupyter refuses that unless told
         command.append("--allow-root")
@@ -172,7 +185,7 @@ def start_lab_server(workdir: Path, timeout: float = 120.0) -> LabServer:
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=lab_environment(workdir), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )
     server = LabServer(process, port, token, workdir, log_path)
     try:

@@ -79,3 +79,30 @@ def test_first_cells_install_helpers_then_say_what_downloads(lesson):
     used_backbones = set(re.findall(r'load_(?:torch|keras)_backbone\("([^"]+)"(?![^)]*pretrained=False)', source))
     assert announced["datasets"] == used_datasets
     assert announced["backbones"] == used_backbones
+
+
+@pytest.mark.parametrize("lesson", [name for name in lesson_names() if name != "05_quiz"])
+def test_a_fresh_offline_kernel_sees_sizes_times_then_the_fix_not_a_stack_trace(lesson, isolated_cache, monkeypatch):
+    """A learner's first run with no data, no weights and no network, in a real kernel: the first
+    cells say what will be downloaded (size, time) and that the network is down; the first cell
+    that needs the data stops with one line that names the fix."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.setenv("TL_COURSE_OFFLINE", "1")  # CI has no network either; this makes it certain
+    path = REPO_ROOT / "lessons" / lesson / f"{lesson}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with pytest.raises(CellExecutionError):  # stops at the first cell that needs what is missing
+        client.execute()
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    cost = "".join(out.get("text", "") for out in code[1].outputs)
+    assert re.search(r"download \d+ MB, about \d+ s", cost) and "NO NETWORK" in cost, cost
+    failed = next(cell for cell in code if any(out.output_type == "error" for out in cell.outputs))
+    error = next(out for out in failed.outputs if out.output_type == "error")
+    shown = "\n".join(error.traceback)
+    assert error.ename in ("DatasetUnavailableError", "WeightsUnavailableError"), (error.ename, shown)
+    assert "Traceback" not in shown and len(error.traceback) == 1, shown
+    assert "python -m helpers fetch" in shown or "TL_COURSE_MIRROR" in shown, shown

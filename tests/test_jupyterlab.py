@@ -239,3 +239,42 @@ def test_learner_opens_a_lesson_and_validates_in_chromium(lab):
     assert report.count("The following cell failed") == len(test_cells), report[:2000]
     assert not off_host, f"the page tried to reach other hosts: {off_host[:5]}"
     assert (shots / f"{LESSON}.png").stat().st_size > 10_000
+
+
+def test_server_and_its_kernel_die_with_a_killed_test_process(tmp_path):
+    """SIGKILL leaves no finalizer to run: the server must still go, and take its kernel along."""
+    import psutil
+
+    starter = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "from lab_server import start_lab_server\n"
+        f"server = start_lab_server(Path({str(tmp_path / 'lab')!r}))\n"
+        "assert server.request('POST', '/api/kernels', json={'name': 'python3'}).status_code == 201\n"
+        "print(server.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    family = []
+    try:
+        server_pid = int(parent.stdout.readline().strip() or 0)
+        assert server_pid, "the starter process could not start JupyterLab"
+        server = psutil.Process(server_pid)
+        deadline = time.time() + 60
+        while not server.children(recursive=True) and time.time() < deadline:
+            time.sleep(0.5)
+        family = [server, *server.children(recursive=True)]
+        assert len(family) >= 2, "no kernel process was started"
+        parent.kill()  # as a CI timeout or a crashed xdist worker would
+        parent.wait(timeout=10)
+        gone, alive = psutil.wait_procs(family, timeout=60)
+        assert not [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], \
+            f"outlived the killed test process: {[(p.pid, p.name()) for p in alive]}"
+    finally:
+        parent.kill()
+        for process in family:  # never leave them behind, even when the assertion above failed
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
