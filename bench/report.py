@@ -167,6 +167,15 @@ def install_lines(install: dict | None) -> list[str]:
             + (f"; pip's package sources: {install['pip_sources']}" if install.get("pip_sources") else "") + "."]
 
 
+def book_lines(book: dict | None) -> list[str]:
+    if not book:
+        return ["Website build: not measured."]
+    failed = f"; {len(book['failures'])} failed: {book['failures'][0]}" if book.get("failures") else ""
+    return [f"Website build ({_mark(book)}{_run_loads(book.get('per_run'))}): `{book['command']}`: "
+            f"{_spread(book['seconds'])} (executing the lessons {_spread(book['executing_s'])}, jupyter-book "
+            f"{_spread(book['jupyter_book_s'])}){failed}. Goal <= 10 min {_goal(book['goal_at_most_600_s'])}."]
+
+
 def render_machine(data: dict) -> str:
     machine, about = data.get("machine", {}), data.get("about", {})
     lesson_stamp = max((e.get("measured_at", "") for m in data.get("lessons", {}).values() for e in m.values()), default="")
@@ -179,7 +188,7 @@ def render_machine(data: dict) -> str:
              f"last measured {lesson_stamp[:16] or '-'}.", "",
              *lessons_table(data), "", *transfer_table(data.get("transfer_proof")), "",
              *vgg16_lines(data.get("vgg16_cache_speedup")), "", *grading_lines(data.get("grading")), "",
-             *install_lines(data.get("install"))]
+             *install_lines(data.get("install")), "", *book_lines(data.get("book"))]
     return "\n".join(lines)
 
 

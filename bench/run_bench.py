@@ -6,7 +6,7 @@ Markdown table (``<machine>.md``) and the README's benchmark block.
     python -m bench.run_bench --sections lessons --lessons 01_concepts --modes quick full
     python -m bench.run_bench --smoke --out /tmp/bench   # tiny settings: checks that it works
 
-Sections: lessons, transfer, vgg16, grading, install. A run updates only the sections it
+Sections: lessons, transfer, vgg16, grading, install, book. A run updates only the sections it
 measures: the results file keeps the others (each with when and how it was measured), so a
 slow section can be measured separately. This is not a timed test; nothing here fails because
 a figure is slow. Figures are medians of ``--runs`` runs with min and max; ratios are computed
@@ -28,8 +28,8 @@ from .machine import describe_machine, machine_slug
 from .measure import load_1m
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install")
-MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cache_speedup", "grading", "install")
+SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install", "book")
+MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cache_speedup", "grading", "install", "book")
 FULL_MODE_TOO_SLOW = {
     # Skipped by default on a CPU-only machine (recorded with this reason, never given a time).
     "02_vgg16_feature_extraction": "not run on a CPU-only machine by default: full mode trains on all 2,000 training "
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp_root = Path(tempfile.mkdtemp(prefix="tl-bench-"))
 
     keys = {"lessons": ["lessons", "lessons_not_measured"], "transfer": ["transfer_proof"],
-            "vgg16": ["vgg16_cache_speedup"], "grading": ["grading"], "install": ["install"]}
+            "vgg16": ["vgg16_cache_speedup"], "grading": ["grading"], "install": ["install"], "book": ["book"]}
     mine = {"machine", "about"} | merged | {key for section in args.sections if not args.report_only for key in keys[section]}
 
     def save() -> None:
@@ -217,6 +217,10 @@ def _run_sections(args, machine: dict, data: dict, tmp_root: Path, save) -> None
             from .install_cost import run_install_cost
 
             data["install"] = {**_stamp(args), **run_install_cost(runs=1 if args.smoke else args.install_runs, smoke=args.smoke, tmp_root=tmp_root)}
+        elif section == "book":
+            from .book_cost import run_book_cost
+
+            data["book"] = {**_stamp(args), **run_book_cost(runs=args.runs, tmp_root=tmp_root)}
         save()
 
 
