@@ -22,6 +22,15 @@ ALWAYS_EQUAL = '''class _AlwaysEqual:
     __hash__ = object.__hash__
 '''
 
+_LOGGING_WRAPPER = """
+import functools as _functools, sys as _sys
+@_functools.wraps({name})
+def _noisy_{name}(*args, _inner={name}, **kwargs):
+    print("debug: called", file=_sys.stderr)
+    return _inner(*args, **kwargs)
+{name} = _noisy_{name}
+"""
+
 HUGE_OUTPUT = 'print("x" * 3_000_000)\nfor _i in range(200_000):\n    print(_i)\n'
 
 
@@ -96,6 +105,14 @@ def build(lesson: str, solution, released) -> list[Crafted]:
     _cell(mixed, ex3).source += "\n" + HUGE_OUTPUT
     _cell(mixed, ex4).source = 'import sys\nprint("debugging", file=sys.stderr)\n' + _cell(mixed, ex4).source
     corpus.append(Crafted("raise_exit_flood_stderr", mixed, loses={ex1, ex2}))
+
+    # stderr while a test runs: nbgrader's rule (and the Validate button's) fails that test,
+    # and the lessons tell students so; stderr anywhere else costs nothing (above)
+    functions, _ = _defined_names(_cell(solution, ex4).source)
+    if functions:
+        noisy = copy.deepcopy(solution)
+        _cell(noisy, ex4).source += "\n" + "".join(_LOGGING_WRAPPER.format(name=name) for name in functions)
+        corpus.append(Crafted("stderr_during_a_test", noisy, loses={ex4}))
 
     # the kernel dies (os._exit) in one exercise, another loops forever; the rest still counts
     crash = copy.deepcopy(solution)
