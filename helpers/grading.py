@@ -160,18 +160,15 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
             assignment = match["assignment"] if match else None
         else:
             assignment = _lesson_in(relative, assignments)
-            owner = relative.parts[0] if len(relative.parts) > 1 else path.stem
-            student = owner.split("_")[0] if assignment else None
+            student = _lms_student(relative, assignment) if assignment else None
+            if assignment and not student:
+                unmatched.append(f"{relative}: no student name in its name or folder, not graded "
+                                 "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)")
+                continue
         if not student or assignment not in assignments:
             unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
                              f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
             continue
-        if regexp is None:
-            student = _lms_student(relative, assignment)
-            if student == "unknown":
-                unmatched.append(f"{relative}: no student name in its name or folder, not graded "
-                                 "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)")
-                continue
         # a download's file time is not the submission time: it only orders duplicates
         add(Submission(_student_id(student), assignment, [path], str(relative),
                        note=f"from {relative.name}", order=_mtime(path)))
@@ -206,17 +203,15 @@ def _lms_student(relative: Path, assignment: str) -> str:
     The owner is the top folder (Moodle: ``Jane Doe_1234_assignsubmission_file_/``) or the file
     name (Canvas: ``jdoe_LATE_1234_5678_01_concepts-1.ipynb``; Blackboard:
     ``01_concepts_jdoe_attempt_2026-01-01-10-00-00_x.ipynb``). The student is its first word,
-    with the LMS's numeric user id when one follows, so two students who share a name stay apart.
+    with the LMS's numeric user id when one follows, so two students who share a name stay apart
+    ("" when the name holds none).
     """
     owner = relative.parts[0] if len(relative.parts) > 1 else relative.stem
     if "_attempt_" in owner:  # Blackboard: ASSIGNMENT_STUDENT_attempt_TIMESTAMP[_FILE]
-        return _student_id(owner.split("_attempt_")[0].replace(assignment, "").strip("_"))
-    words = [w for w in owner.replace(assignment, " ").split("_")]
-    student = words[0].strip()
-    rest = [w.strip() for w in words[1:] if w.strip() and w.strip() != "LATE"]
-    if rest and rest[0].isdigit():
-        student = f"{student}_{rest[0]}"
-    return _student_id(student)
+        return owner.split("_attempt_")[0].replace(assignment, "").strip("_ ")
+    first, *rest = (word.strip() for word in owner.replace(assignment, " ").split("_"))
+    rest = [word for word in rest if word and word != "LATE"]
+    return f"{first}_{rest[0]}" if first and rest and rest[0].isdigit() else first
 
 
 def _notebooks(folder: Path) -> list[Path]:
