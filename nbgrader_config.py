@@ -34,11 +34,11 @@ c.IgnorePattern.pattern = r"^[IWE]\d{4} \d\d:\d\d:\d\d"
 
 # Autograding runs only the cells that can change a grade (locked, solution and test cells),
 # bounds each cell's time (TL_COURSE_CELL_TIMEOUT, default 60 s) and output, and survives a
-# student's os._exit(): see helpers/grading_execute.py. Validate keeps nbgrader's Execute.
-from helpers.grading_execute import cell_timeout  # noqa: E402
+# student's os._exit(): see autograder/execute.py. Validate keeps nbgrader's Execute.
+from autograder.execute import cell_timeout  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
-    "helpers.grading_execute.GradedCellsExecute",
+    "autograder.execute.GradedCellsExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

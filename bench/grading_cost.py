@@ -1,6 +1,6 @@
 """What autograding costs: seconds per complete student (every lesson's notebook) and for a class.
 
-It uses the course's own grading workflow (``make grade``: ``helpers.grading``), whose
+It uses the course's own grading workflow (``make grade``: ``autograder.grading``), whose
 ``benchmark_grading`` grades copies of the instructor solutions (complete, correct
 submissions: every test cell runs) in a fresh temporary gradebook. The per-student figure is
 one student graded alone, ``runs`` times; the class figure is one grading of ``students``
@@ -19,9 +19,9 @@ from .measure import load_1m, summarize
 
 def _benchmark_grading():
     try:
-        from helpers.grading import benchmark_grading
+        from autograder.grading import benchmark_grading
     except ImportError as err:
-        raise RuntimeError(f"helpers.grading is missing or broken ({err}): the grading section needs the "
+        raise RuntimeError(f"autograder.grading is missing or broken ({err}): the grading section needs the "
                            "course's `make grade` workflow; update your checkout.") from err
     return benchmark_grading
 
@@ -55,7 +55,7 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
     per_notebook = {lesson: summarize([s for r in one for s in r["per_notebook_s"].get(lesson, [])]) for lesson in lessons_graded}
     return {
         "lessons": lessons_graded,
-        "workflow": "helpers.grading.benchmark_grading (the `make grade` workflow): copies of solutions/ graded in a fresh gradebook",
+        "workflow": "autograder.grading.benchmark_grading (the `make grade` workflow): copies of solutions/ graded in a fresh gradebook",
         "per_student_s": per_student,
         "per_notebook_s": per_notebook,
         "class_size": students,

@@ -3,7 +3,7 @@
 - ``fetch [NAME ...]``: download (or take from the mirror) datasets and pretrained weights.
 - ``report``: versions, devices, cache locations and what is cached.
 - ``course``: execute every lesson headless and print a summary table.
-- ``grade SUBMISSIONS``: autograde a class's notebooks; grades.csv and feedback (helpers/grading.py).
+- ``grade SUBMISSIONS``: autograde a class's notebooks; grades.csv and feedback (autograder/grading.py).
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _course(args) -> int:
 def _grade(args) -> int:
     import warnings
 
-    from .grading import grade
+    from autograder.grading import grade
 
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
     try:

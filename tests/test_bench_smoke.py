@@ -101,12 +101,12 @@ def test_failed_lesson_is_recorded_without_a_time(tmp_path):
 
 
 def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
-    """The grading figures come from helpers.grading.benchmark_grading (its own tests run nbgrader);
+    """The grading figures come from autograder.grading.benchmark_grading (its own tests run nbgrader);
     here a recorded-shape stand-in checks the summary, and the real function's signature."""
     import inspect
 
     from bench import grading_cost
-    from helpers import grading
+    from autograder import grading
 
     assert {"n_students", "lessons", "workdir"} <= set(inspect.signature(grading.benchmark_grading).parameters)
     calls = []

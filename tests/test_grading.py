@@ -1,4 +1,4 @@
-"""Grading instructors can trust: a torture corpus through ``helpers.grading.grade``.
+"""Grading instructors can trust: a torture corpus through ``autograder.grading.grade``.
 
 For each lesson, in a fresh grading folder: the released blank, wrong answers, an object equal
 to everything, raising, sys.exit(), os._exit(), an endless loop, a flood of output, stderr, a
@@ -20,8 +20,8 @@ import pytest
 from conftest import REPO_ROOT, lesson_names
 from grading_corpus import autograded_size, build, expected_scores, late_correct, write
 
-from helpers.grading import collect, grade, grading_jobs, prepare_workspace
-from helpers.grading_execute import SKIPPED_NOTE
+from autograder.grading import collect, grade, grading_jobs, prepare_workspace
+from autograder.execute import SKIPPED_NOTE
 
 LESSONS = lesson_names()
 CELL_TIMEOUT = "20"  # the endless loop costs this much; the slowest test cell takes a few seconds

@@ -268,7 +268,7 @@ def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
     Returns the assignments. A gradebook refuses a changed set of notebooks, so grading goes on
     against the snapshot taken the first time; a changed solution is an error that says what to do.
     """
-    from .course import lesson_names
+    from helpers.course import lesson_names
 
     workspace = Path(workspace).resolve()
     solutions = Path(solutions)
@@ -554,7 +554,7 @@ def benchmark_grading(n_students: int = 1, lessons: list[str] | None = None, wor
     temporary grading folder. ``seconds`` covers collecting, autograding, feedback and
     grades.csv; building the gradebook (once per term, ~3 s a lesson) is excluded.
     """
-    from .course import lesson_names
+    from helpers.course import lesson_names
 
     solutions = Path(solutions)
     lessons = lessons or lesson_names(solutions.parent, solutions.name)

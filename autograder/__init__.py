@@ -1,0 +1,1 @@
+"""Instructors' autograder: collect students' notebooks, grade them with nbgrader, export grades.csv."""
