@@ -26,6 +26,7 @@ from pathlib import Path
 from . import report
 from .machine import describe_machine, machine_slug
 from .measure import load_1m
+from helpers.runtime import env_flag
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install", "book")
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if "TL_COURSE_MIRROR" not in os.environ and default_mirror.is_dir():
         os.environ["TL_COURSE_MIRROR"] = str(default_mirror)
     data["about"]["mirror"] = os.environ.get("TL_COURSE_MIRROR") or "(none: data and weights are downloaded once, before timing)"
-    data["about"]["random_weights_allowed"] = bool(os.environ.get("TL_COURSE_ALLOW_RANDOM_WEIGHTS"))
+    data["about"]["random_weights_allowed"] = env_flag("TL_COURSE_ALLOW_RANDOM_WEIGHTS")
     print(f"[bench] {machine['description']} -> {out_json}", flush=True)
     try:
         if not args.report_only:

@@ -7,7 +7,6 @@ reached, prints the fix instead of letting a later cell fail with a stack trace.
 """
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 from .data import ASSUMED_DOWNLOAD_MBPS, dataset_spec, locate_dataset
 from .errors import CourseError
 from .models import backbone_spec, random_weights_allowed
+from .runtime import env_flag
 from .storage import cache_dir, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 NETWORK_TIMEOUT_S = 3.0
@@ -69,7 +69,7 @@ def _weights_need(name: str) -> Need:
 
 def network_reachable(url: str, timeout: float = NETWORK_TIMEOUT_S) -> bool:
     """Whether the host of ``url`` answers a TCP connection (DNS included) within ``timeout``."""
-    if os.environ.get("TL_COURSE_OFFLINE", "").strip() in {"1", "true", "yes"}:
+    if env_flag("TL_COURSE_OFFLINE"):
         return False
     parsed = urlparse(url)
     try:

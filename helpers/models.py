@@ -11,13 +11,13 @@ is set (the course's tests), and then with a loud warning: accuracy figures are 
 """
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
+from .runtime import env_flag
 from .storage import keras_models_dir, seed_from_mirror, torch_checkpoints_dir
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -113,7 +113,7 @@ def random_weights_allowed(allow_random: bool | None = None) -> bool:
     """The caller's choice, else ``TL_COURSE_ALLOW_RANDOM_WEIGHTS=1`` (tests only)."""
     if allow_random is not None:
         return allow_random
-    return os.environ.get("TL_COURSE_ALLOW_RANDOM_WEIGHTS", "").strip().lower() in {"1", "true", "yes"}
+    return env_flag("TL_COURSE_ALLOW_RANDOM_WEIGHTS")
 
 
 def _unavailable(spec: BackboneSpec, cache: Path, err: BaseException) -> WeightsUnavailableError:

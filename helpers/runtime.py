@@ -15,6 +15,24 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A yes/no environment variable (``TL_COURSE_QUICK``, ``TL_COURSE_OFFLINE``, ...), read one way.
+
+    ``1/true/yes/on`` (any case) is yes, ``0/false/no/off`` or empty is no, unset is ``default``;
+    anything else is an error that names the variable, so a typo is never read as a choice.
+    """
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r} is not a yes/no value: set it to 1 (yes) or 0 (no), or unset it.")
 
 
 def is_grading() -> bool:
@@ -24,7 +42,7 @@ def is_grading() -> bool:
 
 def is_quick() -> bool:
     """True when lessons should run their small, fast version (CI, grading, a quick look)."""
-    return is_grading() or os.environ.get("TL_COURSE_QUICK", "").strip().lower() in _TRUE
+    return is_grading() or env_flag("TL_COURSE_QUICK")
 
 
 def mode() -> str:

@@ -48,3 +48,31 @@ def test_environment_report_lists_versions_and_cache(capsys):
     for key in ("python", "torch", "torch_device", "cache", "mode", "cached"):
         assert key in report and key in out
     assert runtime.peak_rss_mb() > 10
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("True", True), (" yes ", True), ("ON", True),
+                                                ("0", False), ("False", False), ("no", False), ("", False)])
+def test_env_flag_reads_every_yes_no_spelling(monkeypatch, raw, expected):
+    monkeypatch.setenv("TL_COURSE_SOME_FLAG", raw)
+    assert runtime.env_flag("TL_COURSE_SOME_FLAG") is expected
+
+
+def test_env_flag_refuses_a_value_it_cannot_read(monkeypatch):
+    monkeypatch.delenv("TL_COURSE_SOME_FLAG", raising=False)
+    assert runtime.env_flag("TL_COURSE_SOME_FLAG") is False and runtime.env_flag("TL_COURSE_SOME_FLAG", True) is True
+    monkeypatch.setenv("TL_COURSE_SOME_FLAG", "maybe")
+    with pytest.raises(ValueError, match="TL_COURSE_SOME_FLAG='maybe'.*1 \\(yes\\) or 0 \\(no\\)"):
+        runtime.env_flag("TL_COURSE_SOME_FLAG")
+
+
+def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
+    """TL_COURSE_OFFLINE=True used to be ignored, TL_COURSE_ALLOW_RANDOM_WEIGHTS=0 recorded as true."""
+    from helpers import downloads, models
+
+    monkeypatch.setenv("TL_COURSE_OFFLINE", "True")
+    assert downloads.network_reachable("https://example.invalid/") is False
+    monkeypatch.setenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", "0")
+    assert models.random_weights_allowed() is False
+    monkeypatch.setenv("TL_COURSE_QUICK", "FALSE")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert runtime.mode() == "full"
