@@ -116,7 +116,7 @@ def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: P
 
 def lesson_stats(records: dict) -> dict:
     """Results-file entries: the ``median_s``/``min_s``/``max_s``/``runs``/``peak_rss_mb`` that
-    ``helpers.results.lesson_costs`` reads, plus every run's seconds, memory and load."""
+    ``helpers.costs`` reads, plus every run's seconds, memory and load."""
     out: dict = {}
     for name, by_mode in records.items():
         for run_mode, runs in by_mode.items():

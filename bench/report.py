@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers.costs import PACKAGED_COSTS, bundle_costs, format_duration, format_timing
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 LABELS = {
     "a_cached_head": "(a) cached features + linear head",
@@ -21,10 +23,7 @@ def _num(value, digits=1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _time(value) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+_time = format_duration  # the course's one duration format (helpers.costs)
 
 
 def _spread(stats: dict | None, fmt=_time) -> str:
@@ -35,10 +34,6 @@ def _spread(stats: dict | None, fmt=_time) -> str:
     if runs == 1:
         return f"{fmt(stats['median'])} (1 run)"
     return f"{fmt(stats['median'])} ({fmt(stats['min'])}-{fmt(stats['max'])}, {runs} runs)"
-
-
-def _lesson_time(entry: dict) -> str:
-    return _spread({"median": entry["median_s"], "min": entry["min_s"], "max": entry["max_s"], "runs": entry["runs"]})
 
 
 def _loads(entries) -> str:
@@ -77,7 +72,7 @@ def lessons_table(data: dict) -> list[str]:
         for run_mode in ("quick", "full"):
             entry = lessons.get(name, {}).get(run_mode)
             if entry and "median_s" in entry:
-                cells.append(_lesson_time(entry))
+                cells.append(format_timing(entry))  # what the lesson's own cost cell prints
                 memory.append(f"{entry['peak_rss_mb'] / 1024:.1f} GB" if entry.get("peak_rss_mb") else "-")
                 loads.append(entry.get("load_1m", []))
                 weights.update(entry.get("weights_source", []))
@@ -212,3 +207,9 @@ def update_readme(readme: Path, results_dir: Path) -> None:
     before, rest = text.split(START, 1)
     after = rest.split(END, 1)[1]
     readme.write_text(before + render_all(results_dir) + after)
+
+
+def write_measured_costs(results_dir: Path, target: Path = PACKAGED_COSTS) -> None:
+    """Bundle every machine's lesson costs into ``helpers/measured_costs.json`` (package data:
+    the lessons' cost cells read it wherever ``helpers`` is installed)."""
+    target.write_text(json.dumps(bundle_costs(results_dir), indent=1) + "\n")

@@ -29,6 +29,7 @@ from .measure import load_1m
 from helpers.runtime import env_flag
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "bench" / "results"
 SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install", "book")
 MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cache_speedup", "grading", "install", "book")
 FULL_MODE_TOO_SLOW = {
@@ -56,8 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="lesson run modes (default: both)")
     parser.add_argument("--full-on-cpu", action="store_true",
                         help="also run 02/03 in full mode on a CPU-only machine (hours)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results",
-                        help="folder for <machine>.json and <machine>.md (default bench/results)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="folder for <machine>.json and <machine>.md (default bench/results; "
+                             "only then is helpers/measured_costs.json rewritten)")
     parser.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md",
                         help="README whose benchmark block is rewritten (default README.md); --no-readme to skip")
     parser.add_argument("--no-readme", action="store_true")
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = {"lessons": ["lessons", "lessons_not_measured"], "transfer": ["transfer_proof"],
             "vgg16": ["vgg16_cache_speedup"], "grading": ["grading"], "install": ["install"], "book": ["book"]}
-    mine = {"machine", "about"} | merged | {key for section in args.sections if not args.report_only for key in keys[section]}
+    mine = (set() if args.report_only else {"machine", "about"}) | merged | {key for section in args.sections if not args.report_only for key in keys[section]}
 
     def save() -> None:
         save_results(out_json, data, mine)
@@ -182,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{machine_slug(machine)}.md").write_text(markdown + "\n")
     if not args.no_readme:
         report.update_readme(args.readme, args.out)
+    if args.out.resolve() == DEFAULT_OUT.resolve():  # a trial run (--out elsewhere) leaves the shipped costs alone
+        report.write_measured_costs(args.out)
     print(f"\n{markdown}\n\n[bench] wrote {out_json}", flush=True)
     return 0
 
@@ -240,7 +244,7 @@ def _lessons(args, machine: dict, data: dict, tmp_root: Path, save) -> None:
         for name, by_mode in stats.items():
             for run_mode, entry in by_mode.items():
                 entry = {**entry, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-                if "median_s" in entry:  # what helpers.results.show_lesson_cost reads
+                if "median_s" in entry:  # what helpers.costs reads
                     measured.setdefault(name, {})[run_mode] = entry
                     not_measured.get(name, {}).pop(run_mode, None)
                 else:  # every run failed: keep the reason, never a time

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import results
+from helpers import costs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # bench/ is a folder of the repo, not an installed package
@@ -82,8 +82,7 @@ def test_lesson_cost_is_the_kernels_peak_memory_in_the_format_lessons_read(tmp_p
     # What the lessons' first cells print comes from this file format.
     out = tmp_path / "results"
     save_results(out / "m.json", {"machine": {"description": "test machine"}, "lessons": {"tiny": stats["tiny"]}})
-    monkeypatch.setattr(results, "bench_results_dir", lambda: out)
-    [row] = results.lesson_costs("tiny")
+    [row] = costs.lesson_costs("tiny", out)
     assert row["machine"] == "test machine" and row["mode"] == "quick" and row["median_s"] == entry["median_s"]
 
 

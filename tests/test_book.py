@@ -112,7 +112,7 @@ def test_cost_table_reads_measurements_and_says_when_there_are_none(tmp_path):
     row = next(line for line in costs.lesson_table(["01_concepts", "02_vgg16_feature_extraction"], tmp_path).splitlines()
                if "01_concepts" in line)
     cpu, gpu = row.split("|")[3:5]
-    assert "full 10.0 min, quick 1.5 min (2-core laptop)" in cpu and "full 30 s (H100 box)" in gpu
+    assert "full 10.0 min, quick 90 s (2-core laptop)" in cpu and "full 30 s (H100 box)" in gpu
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="bad.json"):
         costs.lesson_table(["01_concepts"], tmp_path)
