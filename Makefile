@@ -1,5 +1,5 @@
 # The course's commands. Everything runs inside .venv at the repo root (created on demand).
-#   make course   set up, fetch data and weights, execute every lesson, print a summary
+#   make course   set up, fetch data and weights, execute every lesson, print a summary [MODE=quick|default|full]
 #   make test     what CI runs
 #   make lessons  regenerate lessons/ (student versions) from solutions/ with nbgrader
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
@@ -30,9 +30,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (transfer-learning course)" >/dev/null
 	@touch $(STAMP)
 
+# MODE=quick|default|full; without it, quick on a machine without a GPU, default with one (it says which).
 course: $(STAMP)
 	$(BIN)/python -m helpers fetch || echo "Some downloads failed (see above): the lessons that need them will say so."
-	$(BIN)/python -m helpers course
+	$(BIN)/python -m coursetools course $(if $(MODE),--mode "$(MODE)")
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests solutions lessons $(PYTEST_ARGS)
@@ -74,7 +75,7 @@ GRADING_DIR ?= grading
 CELL_TIMEOUT ?= 60
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [JOBS=2]"; exit 2; }
-	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m helpers grade "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
+	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m autograder "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
 
 # Benchmark (bench/run_bench.py; not part of `make test`): e.g. make bench BENCH_ARGS="--sections transfer vgg16 --runs 3".
 # Offline, without the Keras/ResNet18 ImageNet weights, add --allow-random-weights (flagged in the table).

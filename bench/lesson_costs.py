@@ -2,45 +2,22 @@
 
 A run is what a learner's first run is: a fresh kernel, a fresh course cache (features are
 extracted, not reused), data and weights from the offline mirror or the local caches (no
-downloads are timed). The peak memory is the *kernel's* (``ru_maxrss`` read by a cell appended
-to the notebook), not this process's. Each round runs every selected lesson once in course
+downloads are timed). The peak memory is the *kernel's* (measured by ``coursetools.runner``),
+not this process's. Each round runs every selected lesson once in course
 order with one fresh cache, as ``make course`` does, so a lesson that reads an earlier
 lesson's saved results finds them.
 """
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from .measure import environment, load_1m, summarize
+from .measure import load_1m, summarize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RSS_MARKER = "__bench_peak_rss__"
-# Appended to the executed copy only; ru_maxrss is KiB on Linux and bytes on macOS.
-RSS_CELL = (
-    "import json as _j, resource as _r, sys as _s\n"
-    "_d = 2**20 if _s.platform == 'darwin' else 1024\n"
-    f"print('{RSS_MARKER}' + _j.dumps({{'self_mb': _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / _d, "
-    "'children_mb': _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss / _d}))"
-)
-
-
-def _kernel_peak(nb) -> dict:
-    for output in nb.cells[-1].get("outputs", []):
-        text = output.get("text", "")
-        if RSS_MARKER in text:
-            return json.loads(text.split(RSS_MARKER, 1)[1].strip().splitlines()[0])
-    return {}
-
-
-def _error_text(err: Exception) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # tracebacks carry terminal colours
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else type(err).__name__)[:300]
 
 
 def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "solutions",
@@ -49,35 +26,19 @@ def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "soluti
 
     ``path`` overrides ``source/name/name.ipynb`` (the smoke test times a tiny notebook)."""
     import nbformat
-    from nbclient import NotebookClient
 
-    path = path or REPO_ROOT / source / name / f"{name}.ipynb"
-    if not path.is_file():
-        raise FileNotFoundError(f"No lesson notebook {path}: check the name (see `ls {source}/`).")
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(RSS_CELL))
-    env = {
-        "TL_COURSE_QUICK": "1" if quick else None,
-        "TL_COURSE_CACHE": str(workdir / "cache"),
-        "TORCH_HOME": str(workdir / "torch"),
-        "KERAS_HOME": str(workdir / "keras"),
-        "MPLBACKEND": "Agg",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "TF_ENABLE_ONEDNN_OPTS": "0",
-    }
+    from coursetools.paths import lesson_path
+    from coursetools.runner import run_notebook
+
+    path = path or lesson_path(name, source, REPO_ROOT)
     record = {"ok": True, "load_1m": [load_1m(), None]}
-    with environment(**env):
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        start = time.perf_counter()
-        try:
-            client.execute()
-        except Exception as err:  # a failing lesson is recorded, never timed as a success
-            record.update(ok=False, error=_error_text(err))
-        record["seconds"] = round(time.perf_counter() - start, 2)
+    # default, not full: the full lesson is what a learner gets without TL_COURSE_QUICK
+    done = run_notebook(path, "quick" if quick else "default", workdir / "cache", timeout=timeout,
+                        env={"TORCH_HOME": str(workdir / "torch"), "KERAS_HOME": str(workdir / "keras"), "MPLBACKEND": "Agg"})
     record["load_1m"][1] = load_1m()
-    peak = _kernel_peak(nb)
-    record["peak_rss_mb"] = round(peak["self_mb"], 1) if peak else None
+    record.update(seconds=round(done.seconds, 2), peak_rss_mb=done.peak_rss_mb)
+    if not done.ok:  # a failing lesson is recorded, never timed as a success
+        record.update(ok=False, error=done.error)
     saved = workdir / "cache" / "results" / f"{name}.json"
     if saved.is_file():
         metrics = json.loads(saved.read_text()).get("metrics", {})
@@ -85,7 +46,7 @@ def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "soluti
         record["device"] = metrics.get("device")
     if executed_dir is not None:
         executed_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, executed_dir / f"{name}.{'quick' if quick else 'full'}.ipynb")
+        nbformat.write(done.notebook, executed_dir / f"{name}.{'quick' if quick else 'full'}.ipynb")
     return record
 
 

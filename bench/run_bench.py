@@ -42,7 +42,7 @@ FULL_MODE_TOO_SLOW = {
 
 
 def _lesson_names() -> list[str]:
-    from helpers.course import lesson_names
+    from coursetools.paths import lesson_names
 
     return lesson_names(REPO_ROOT)
 
@@ -126,7 +126,7 @@ def _stamp(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from helpers.course import quiet_frameworks
+    from coursetools.runner import quiet_frameworks
 
     quiet_frameworks()  # TensorFlow's start-up noise, in this process and the kernels it starts
     if args.smoke:

@@ -77,37 +77,25 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
     return digest.hexdigest()[:20]
 
 
-def kernel_env() -> dict[str, str]:
-    """Quick mode and inline figures, whatever the caller's MPLBACKEND (tests set Agg)."""
-    env = dict(os.environ)
-    env["TL_COURSE_QUICK"] = "1"
-    env["MPLBACKEND"] = INLINE_BACKEND
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    return env
-
-
 def execute_for_site(source: Path, target: Path, timeout: int = 900) -> None:
-    """Execute ``source`` in ``target``'s folder, clean it and write it to ``target``.
+    """Execute ``source`` in quick mode in ``target``'s folder, clean it and write it to ``target``.
 
-    Raises LessonExecutionError naming every walkthrough cell that failed.
+    Figures are inline whatever the caller's MPLBACKEND (tests set Agg). Raises
+    LessonExecutionError naming every walkthrough cell that failed.
     """
     import nbformat
-    from nbclient import NotebookClient
 
-    nb = nbformat.read(source, as_version=4)
+    from coursetools.runner import run_notebook
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(target.parent)}},
-    )
-    client.execute(env=kernel_env())
+    run = run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=target.parent,
+                       env={"MPLBACKEND": INLINE_BACKEND})
+    nb = run.notebook
     failures = clean_outputs(nb)
     if failures:
         raise LessonExecutionError(_failure_report(source, failures))
+    if run.stopped:  # a cell timeout or a dead kernel: the page would be cut short
+        raise LessonExecutionError(f"{source}: execution stopped before the end ({run.error})")
     nbformat.write(nb, target)
 
 

@@ -2,5 +2,5 @@ import sys
 
 from .cli import main
 
-if __name__ == "__main__":  # not when a grading worker process imports it (multiprocessing spawn)
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing spawn)
     sys.exit(main())

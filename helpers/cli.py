@@ -1,15 +1,16 @@
-"""Command line: ``python -m helpers {fetch,report,course}``.
+"""Command line: ``python -m helpers {fetch,report}``.
 
 - ``fetch [NAME ...]``: download (or take from the mirror) datasets and pretrained weights.
 - ``report``: versions, devices, cache locations and what is cached.
-- ``course``: execute every lesson headless and print a summary table.
-- ``grade SUBMISSIONS``: autograde a class's notebooks; grades.csv and feedback (autograder/grading.py).
+
+Deprecated, kept for one term: ``course`` (now ``python -m coursetools course``, ``make course``)
+and ``grade`` (now ``python -m autograder``, ``make grade``). They live in the repository, not in
+this package: from an installed copy of ``helpers`` they say where to run them.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def _fetch(names: list[str]) -> int:
@@ -37,37 +38,18 @@ def _fetch(names: list[str]) -> int:
     return 1 if failures else 0
 
 
-def _course(args) -> int:
-    from .course import quiet_frameworks, run_course, summary_table
+def _moved(command: str, module: str, argv: list[str]) -> int:
+    """Run a command that moved out of helpers, with a deprecation message naming its new home."""
+    import importlib
 
-    quiet_frameworks()
-    runs = run_course(source=args.source, names=args.lessons or None)
-    table = summary_table(runs)
-    print()
-    print(table)
-    out = Path(args.summary)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table + "\n")
-    print(f"\n(summary saved to {out})")
-    return 0 if all(run.ok for run in runs) else 1
-
-
-def _grade(args) -> int:
-    import warnings
-
-    from autograder.grading import grade
-
-    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
+    print(f"`python -m helpers {command}` is deprecated and will be removed next term: "
+          f"use `python -m {module}{' course' if module == 'coursetools' else ''}` (or `make {command}`).", file=sys.stderr)
     try:
-        run = grade(Path(args.submissions), Path(args.grading_dir), args.lessons or None, args.pattern,
-                    jobs=args.jobs)
-    except (FileNotFoundError, RuntimeError, ValueError) as err:
-        print(f"grade: {err}", file=sys.stderr)
+        cli = importlib.import_module(f"{module}.__main__")
+    except ImportError:
+        print(f"{module} is part of the course repository, not of the installed helpers: run it from a clone.", file=sys.stderr)
         return 2
-    failed = [o for o in run.outcomes if o.status not in ("graded", "unchanged")]
-    if failed or run.unmatched:
-        print(f"\n{len(failed)} submission(s) not graded and {len(run.unmatched)} file(s) not used: see the lines above")
-    return 0
+    return cli.main(([command] if module == "coursetools" else []) + argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,28 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     fetch = sub.add_parser("fetch", help="download datasets and pretrained weights")
     fetch.add_argument("names", nargs="*", help="datasets or backbones (default: all)")
     sub.add_parser("report", help="print versions, devices and caches")
-    course = sub.add_parser("course", help="execute every lesson and print a summary")
-    course.add_argument("lessons", nargs="*", help="lesson folder names (default: all)")
-    course.add_argument("--source", default="solutions", help="solutions (default) or lessons")
-    course.add_argument("--summary", default="_build/course/summary.md")
-    grading = sub.add_parser("grade", help="autograde students' notebooks: grades.csv and feedback")
-    grading.add_argument("submissions", help="folder of submissions (nbgrader layout or LMS downloads)")
-    grading.add_argument("--grading-dir", default="grading", help="gradebook, feedback, grades.csv (default: grading/)")
-    grading.add_argument("--lessons", nargs="*", help="assignments to grade (default: all lessons)")
-    grading.add_argument("--pattern", help="regex with named groups student and assignment, matched on file paths")
-    grading.add_argument("--jobs", type=int, help="notebooks graded at once (default: TL_COURSE_GRADING_JOBS, "
-                         "else one per core, at most 4, fewer if memory is short)")
+    sub.add_parser("course", help="deprecated: python -m coursetools course", add_help=False)
+    sub.add_parser("grade", help="deprecated: python -m autograder", add_help=False)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("course", "grade"):
+        return _moved(argv[0], "coursetools" if argv[0] == "course" else "autograder", argv[1:])
     args = parser.parse_args(argv)
     if args.command == "fetch":
         return _fetch(args.names)
-    if args.command == "grade":
-        return _grade(args)
     if args.command == "report":
         from .runtime import environment_report
 
         environment_report(("torch", "keras"))
-        return 0
-    return _course(args)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,7 +28,7 @@ if "TL_COURSE_MIRROR" not in os.environ and _default_mirror.is_dir():
 
 
 def lesson_names() -> list[str]:
-    from helpers.course import lesson_names as names
+    from coursetools.paths import lesson_names as names
 
     return names(REPO_ROOT)
 

@@ -86,17 +86,12 @@ def test_a_fresh_offline_kernel_sees_sizes_times_then_the_fix_not_a_stack_trace(
     """A learner's first run with no data, no weights and no network, in a real kernel: the first
     cells say what will be downloaded (size, time) and that the network is down; the first cell
     that needs the data stops with one line that names the fix."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from coursetools.runner import run_notebook
 
     monkeypatch.setenv("TL_COURSE_OFFLINE", "1")  # CI has no network either; this makes it certain
-    path = REPO_ROOT / "lessons" / lesson / f"{lesson}.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    with pytest.raises(CellExecutionError):  # stops at the first cell that needs what is missing
-        client.execute()
+    run = run_notebook(REPO_ROOT / "lessons" / lesson / f"{lesson}.ipynb", "quick", timeout=600)
+    assert run.stopped and run.error  # stops at the first cell that needs what is missing
+    notebook = run.notebook
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     cost = "".join(out.get("text", "") for out in code[1].outputs)
     assert re.search(r"download \d+ MB, about \d+ s", cost) and "NO NETWORK" in cost, cost

@@ -189,18 +189,22 @@ def test_grading_never_writes_where_the_originals_are(tmp_path):
 
 
 def test_grade_command_line(tmp_path):
-    """`python -m helpers grade` on LMS-style files; a missing folder says what to do."""
+    """`python -m autograder` on LMS-style files; a missing folder says what to do; the old
+    `python -m helpers grade` still works for one term and says it is deprecated."""
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    command = [sys.executable, "-m", "helpers", "grade", "--lessons", "05_quiz",
-               "--grading-dir", str(tmp_path / "grading")]
-    missing = subprocess.run(command[:4] + [str(tmp_path / "nowhere")] + command[4:], env=env,
-                             capture_output=True, text=True, cwd=REPO_ROOT)
-    assert missing.returncode == 2 and "no submissions folder" in missing.stderr
+    options = ["--lessons", "05_quiz", "--grading-dir", str(tmp_path / "grading")]
+    for old_command in (False, True):
+        entry = ["helpers", "grade"] if old_command else ["autograder"]
+        missing = subprocess.run([sys.executable, "-m", *entry, str(tmp_path / "nowhere"), *options], env=env,
+                                 capture_output=True, text=True, cwd=REPO_ROOT)
+        assert missing.returncode == 2 and "no submissions folder" in missing.stderr
+        assert ("deprecated" in missing.stderr and "python -m autograder" in missing.stderr) == old_command
+    command = [sys.executable, "-m", "autograder"]
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     (downloads / "erin_77_88_05_quiz.ipynb").write_bytes(
         (REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb").read_bytes())
-    result = subprocess.run(command[:4] + [str(downloads)] + command[4:], env=env,
+    result = subprocess.run(command + [str(downloads)] + options, env=env,
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = list(csv.DictReader((tmp_path / "grading" / "grades.csv").open()))
