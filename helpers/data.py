@@ -3,7 +3,9 @@
 A dataset is looked for in this order: the offline mirror (``TL_COURSE_MIRROR``), the course
 cache (``TL_COURSE_CACHE``), then its canonical URL, downloaded with pooch (progress bar,
 atomic write) and unpacked atomically. Neither dataset has a published checksum, so integrity
-is checked by the expected folder structure and file counts of the original archives.
+is checked by the expected file counts and, per file, against the SHA-256 manifest shipped in
+``helpers/manifests/`` (made from the mirror's copy of each archive: see its README). A damaged
+copy in the course cache (a truncated or altered photo) is fetched again, never used.
 
 Real image folders are messy; loaders skip files that are not photos (with a warning that
 names them) and a file that fails to decode mid-epoch is dropped from its batch, never
@@ -25,8 +27,15 @@ from typing import Callable, Sequence
 from .errors import DatasetIntegrityError, DatasetUnavailableError, UnknownNameError
 from .storage import cache_dir, mirror_dir
 
+__all__ = [
+    "PHOTO_EXTENSIONS", "ASSUMED_DOWNLOAD_MBPS", "DatasetSpec", "DATASETS", "dataset_spec", "integrity_problems",
+    "verify_dataset", "locate_dataset", "fetch_dataset", "Sample", "Splits", "scan_images", "load_splits", "open_rgb",
+    "load_image_array", "load_arrays", "ImageSampleDataset", "skip_unreadable_collate", "torch_loaders", "keras_datasets",
+]
+
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 ASSUMED_DOWNLOAD_MBPS = 5.0  # a modest home connection, for the time estimate only
+MANIFESTS = Path(__file__).with_name("manifests")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,23 @@ class DatasetSpec:
     file_counts: dict[str, int] = field(hash=False)  # "split/class" -> files in the original
     download_mb: float = 0.0
     source: str = ""
+
+    def manifest(self) -> dict[str, str]:
+        """``{relative path: sha256}`` of every file of the published dataset ({} when none is shipped)."""
+        path = MANIFESTS / f"{self.name}.sha256"
+        if not path.is_file():
+            return {}
+        pairs = (line.split("  ", 1) for line in path.read_text().splitlines() if line.strip())
+        return {rel: digest for digest, rel in pairs}
+
+    def mirror_path(self) -> Path | None:
+        """Its folder in the offline mirror (``datasets/FOLDER``), None without a mirror."""
+        mirror = mirror_dir()
+        return mirror / "datasets" / self.folder if mirror is not None else None
+
+    def cache_path(self) -> Path:
+        """Its folder in the course cache (``datasets/FOLDER``)."""
+        return cache_dir() / "datasets" / self.folder
 
     def describe_download(self) -> str:
         seconds = self.download_mb / ASSUMED_DOWNLOAD_MBPS
@@ -101,18 +127,43 @@ def dataset_spec(name: str) -> DatasetSpec:
 # --------------------------------------------------------------------------- fetching
 
 
-def verify_dataset(spec: DatasetSpec, root: Path) -> Path:
-    """Check that ``root`` holds the complete dataset; raise a DatasetIntegrityError if not."""
+def integrity_problems(spec: DatasetSpec, root: Path) -> list[str]:
+    """What is wrong with the copy at ``root``: wrong file counts, then every file that is
+    missing or whose SHA-256 differs from the shipped manifest (truncated, altered). [] if sound."""
     problems = []
     for rel, expected in spec.file_counts.items():
         folder = root / rel
         found = sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else 0
         if found != expected:
             problems.append(f"{rel}: expected {expected} files, found {found}")
+    manifest = spec.manifest()
+    with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL: reading and hashing overlap
+        digests = dict(zip(manifest, pool.map(lambda rel: _sha256_or_none(root / rel), manifest)))
+    for rel, expected in manifest.items():
+        if digests[rel] is None:
+            problems.append(f"{rel}: missing")
+        elif digests[rel] != expected:
+            problems.append(f"{rel}: damaged (truncated or altered: its SHA-256 differs from the original)")
+    return problems
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def verify_dataset(spec: DatasetSpec, root: Path) -> Path:
+    """Check that ``root`` holds the complete, unaltered dataset; raise a DatasetIntegrityError if not."""
+    problems = integrity_problems(spec, root)
     if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise DatasetIntegrityError(
             f"The {spec.name} folder at {root} is incomplete or modified "
-            f"({'; '.join(problems)}). If it is in the course cache, delete it and fetch again "
+            f"({shown}). If it is in the course cache, delete it and fetch again "
             f"(`rm -rf '{root}'` then `python -m helpers fetch {spec.name}`); if it is in the "
             "mirror, restore the mirror's copy."
         )
@@ -120,23 +171,31 @@ def verify_dataset(spec: DatasetSpec, root: Path) -> Path:
 
 
 def locate_dataset(name: str) -> Path | None:
-    """The dataset's folder if it is available without a download, else None."""
+    """The dataset's folder if a sound copy is available without a download, else None.
+
+    A damaged mirror is an error (it is read-only: restore it); a damaged cached copy is None
+    (``fetch_dataset`` replaces it)."""
     spec = dataset_spec(name)
-    mirror = mirror_dir()
-    if mirror is not None and (mirror / "datasets" / spec.folder).is_dir():
-        return verify_dataset(spec, mirror / "datasets" / spec.folder)
-    cached = cache_dir() / "datasets" / spec.folder
-    if cached.is_dir():
-        return verify_dataset(spec, cached)
+    mirror = spec.mirror_path()
+    if mirror is not None and mirror.is_dir():
+        return verify_dataset(spec, mirror)
+    cached = spec.cache_path()
+    if cached.is_dir() and not integrity_problems(spec, cached):
+        return cached
     return None
 
 
 def fetch_dataset(name: str, progress: bool = True) -> Path:
-    """Return the folder of a course dataset, downloading it once if needed."""
+    """Return the folder of a course dataset, downloading it once if needed (and again if the
+    cached copy was damaged)."""
     spec = dataset_spec(name)
     found = locate_dataset(name)
     if found is not None:
         return found
+    if spec.cache_path().is_dir():
+        problems = integrity_problems(spec, spec.cache_path())
+        print(f"The cached copy of {name} is damaged ({len(problems)} problem(s), e.g. {problems[0]}): "
+              "fetching it again.")
     print(f"Downloading {spec.describe_download()}; it is cached for next time.")
     archive = _download(spec, progress)
     return _unpack(spec, archive)
@@ -157,14 +216,14 @@ def _download(spec: DatasetSpec, progress: bool) -> Path:
         raise DatasetUnavailableError(
             f"Could not download {spec.name} from {spec.url} ({type(err).__name__}: {err}). "
             "Check your internet connection and run the cell again. Offline? Copy the "
-            f"unpacked folder to {cache_dir() / 'datasets' / spec.folder}, or set "
+            f"unpacked folder to {spec.cache_path()}, or set "
             "TL_COURSE_MIRROR to a course mirror that holds datasets/" + spec.folder + "."
         ) from err
     return Path(path)
 
 
 def _unpack(spec: DatasetSpec, archive: Path) -> Path:
-    target = cache_dir() / "datasets" / spec.folder
+    target = spec.cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
@@ -177,7 +236,13 @@ def _unpack(spec: DatasetSpec, archive: Path) -> Path:
                 f"The downloaded {archive.name} is not a valid zip file (interrupted download?). "
                 "It has been deleted: run the cell again to download it afresh."
             ) from err
-        verify_dataset(spec, staging / spec.folder)
+        try:
+            verify_dataset(spec, staging / spec.folder)
+        except DatasetIntegrityError:
+            archive.unlink(missing_ok=True)  # a damaged archive would be unpacked again and again
+            raise
+        if target.exists():  # a damaged copy: set it aside, then swap in the sound one
+            os.replace(target, staging / "damaged")
         os.replace(staging / spec.folder, target)  # atomic: never a half-unpacked dataset
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlparse
 
-from .data import ASSUMED_DOWNLOAD_MBPS, dataset_spec, locate_dataset
+from .data import ASSUMED_DOWNLOAD_MBPS, DATASETS, dataset_spec, locate_dataset
 from .errors import CourseError
-from .models import backbone_spec, random_weights_allowed
-from .runtime import env_flag
-from .storage import cache_dir, keras_models_dir, mirror_dir, torch_checkpoints_dir
+from .models import BACKBONES, backbone_spec, random_weights_allowed
+from .flags import env_flag
+from .storage import cache_dir
 
 NETWORK_TIMEOUT_S = 3.0
 
@@ -45,26 +45,45 @@ def _dataset_need(name: str) -> Need:
         found = None
     source = "download"
     if found is not None:
-        mirror = mirror_dir()
-        source = "offline mirror" if mirror is not None and mirror in Path(found).parents else "course cache"
+        source = "offline mirror" if Path(found) == spec.mirror_path() else "course cache"
     return Need(name, "dataset", spec.download_mb, spec.url, source)
 
 
 def _weights_need(name: str) -> Need:
     spec = backbone_spec(name)
-    try:
-        folder = torch_checkpoints_dir() if spec.framework == "torch" else keras_models_dir()
-        cached = (folder / spec.weights_file).is_file()
-    except ImportError:
-        cached = False
-    mirror = mirror_dir()
-    if cached:
+    mirror = spec.mirror_path()
+    if _weights_cached(spec):
         source = "framework cache"
-    elif mirror is not None and (mirror / "weights" / spec.framework / spec.weights_file).is_file():
+    elif mirror is not None and mirror.is_file():
         source = "offline mirror"
     else:
         source = "download"
     return Need(name, f"{spec.framework} ImageNet weights", spec.weights_mb, spec.weights_url, source)
+
+
+def _weights_cached(spec) -> bool:
+    try:
+        return spec.cache_path().is_file()
+    except ImportError:  # the framework is not installed here
+        return False
+
+
+def cached_items() -> list[str]:
+    """Names of datasets and weights that are available without a download."""
+    items = []
+    for name, spec in DATASETS.items():
+        mirror = spec.mirror_path()
+        if spec.cache_path().is_dir():
+            items.append(f"{name} (cache)")
+        elif mirror is not None and mirror.exists():
+            items.append(f"{name} (mirror)")
+    for name, spec in BACKBONES.items():
+        mirror = spec.mirror_path()
+        if _weights_cached(spec):
+            items.append(f"{name} weights (cache)")
+        elif mirror is not None and mirror.exists():
+            items.append(f"{name} weights (mirror)")
+    return items
 
 
 def network_reachable(url: str, timeout: float = NETWORK_TIMEOUT_S) -> bool:

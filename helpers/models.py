@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
-from .runtime import env_flag
-from .storage import keras_models_dir, seed_from_mirror, torch_checkpoints_dir
+from .flags import env_flag
+from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -38,6 +38,28 @@ class BackboneSpec:
     weights_url: str
     weights_mb: float
     licence: str
+
+    def cache_folder(self) -> Path:
+        """The framework's own weights cache (torch hub checkpoints, ``~/.keras/models``)."""
+        return torch_checkpoints_dir() if self.framework == "torch" else keras_models_dir()
+
+    def cache_path(self) -> Path:
+        return self.cache_folder() / self.weights_file
+
+    def mirror_path(self) -> Path | None:
+        """Its file in the offline mirror (``weights/FRAMEWORK/FILE``), None without a mirror."""
+        mirror = mirror_dir()
+        return mirror / "weights" / self.framework / self.weights_file if mirror is not None else None
+
+    def seed_from_mirror(self) -> Path | None:
+        """Copy the weights from the mirror into the framework cache, unless they are there.
+
+        Returns the cached file, or None when neither the cache nor the mirror has it."""
+        target = self.cache_path()
+        if target.exists():
+            return target
+        source = self.mirror_path()
+        return copy_atomically(source, target) if source is not None and source.is_file() else None
 
     def describe_download(self) -> str:
         return f"{self.name} ImageNet weights: {self.weights_mb:.0f} MB from {self.weights_url}"
@@ -152,8 +174,8 @@ def load_torch_backbone(name: str, pretrained: bool = True, allow_random: bool |
         model = build(weights=None)
         model.weights_source = "random"
         return model
-    cache = torch_checkpoints_dir()
-    seed_from_mirror("torch", spec.weights_file, cache)
+    cache = spec.cache_folder()
+    spec.seed_from_mirror()
     if not (cache / spec.weights_file).exists():
         print(f"Downloading {spec.describe_download()} into {cache} (once).")
     weights = torchvision.models.get_model_weights(name).IMAGENET1K_V1
@@ -191,8 +213,8 @@ def load_keras_backbone(
     shape = input_shape or (spec.input_size, spec.input_size, 3)
     if not pretrained:
         return _tag(build(weights=None, include_top=False, input_shape=shape, **kwargs), "random")
-    cache = keras_models_dir()
-    seed_from_mirror("keras", spec.weights_file, cache)
+    cache = spec.cache_folder()
+    spec.seed_from_mirror()
     if not (cache / spec.weights_file).exists():
         print(f"Downloading {spec.describe_download()} into {cache} (once).")
     try:

@@ -12,27 +12,14 @@ import random
 import sys
 from typing import Any, TypeVar
 
+from .flags import env_flag
+
+__all__ = [
+    "env_flag", "is_grading", "is_quick", "mode", "pick", "seed_everything", "torch_device", "tf_device",
+    "describe_device", "cpu_threads", "peak_rss_mb", "environment_report",
+]
+
 T = TypeVar("T")
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """A yes/no environment variable (``TL_COURSE_QUICK``, ``TL_COURSE_OFFLINE``, ...), read one way.
-
-    ``1/true/yes/on`` (any case) is yes, ``0/false/no/off`` or empty is no, unset is ``default``;
-    anything else is an error that names the variable, so a typo is never read as a choice.
-    """
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{name}={raw!r} is not a yes/no value: set it to 1 (yes) or 0 (no), or unset it.")
 
 
 def is_grading() -> bool:
@@ -155,6 +142,7 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
     Only the frameworks named are imported.
     """
     from . import storage
+    from .downloads import cached_items
 
     report: dict[str, Any] = {
         "python": platform.python_version(),
@@ -180,7 +168,7 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
         report["keras"] = keras.__version__
         report["tf_device"] = tf_device()
         report["keras_home"] = str(storage.keras_home())
-    report["cached"] = ", ".join(storage.cached_items()) or "(nothing yet)"
+    report["cached"] = ", ".join(cached_items()) or "(nothing yet)"
     width = max(len(key) for key in report)
     for key, value in report.items():
         print(f"{key:<{width}}  {value}")

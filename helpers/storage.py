@@ -1,4 +1,6 @@
-"""Where the course keeps things: the cache, the read-only offline mirror, framework caches.
+"""Where the course keeps things: the folders of the cache, the read-only offline mirror and the
+framework caches. What lives inside them is known by the registry entry that owns each file
+(``DatasetSpec`` and ``BackboneSpec``), so this module imports no registry.
 
 - ``TL_COURSE_CACHE``: datasets, downloads and lesson results (default: the user cache dir).
 - ``TL_COURSE_MIRROR``: a read-only folder laid out like ``datasets/NAME/`` and
@@ -13,6 +15,8 @@ import shutil
 from pathlib import Path
 
 from .errors import MirrorNotFoundError
+
+__all__ = ["APP_NAME", "cache_dir", "mirror_dir", "torch_checkpoints_dir", "keras_home", "keras_models_dir", "copy_atomically"]
 
 APP_NAME = "tl-course"
 
@@ -69,52 +73,13 @@ def keras_models_dir() -> Path:
     return keras_home() / "models"
 
 
-def seed_from_mirror(kind: str, filename: str, target_dir: Path) -> Path | None:
-    """Copy ``weights/<kind>/<filename>`` from the mirror into a framework cache.
+def copy_atomically(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target`` so that a killed copy never looks complete.
 
-    Returns the cached path, or None when the mirror does not have the file. A copy (not a
-    link) keeps the mirror read-only whatever the framework later does to its cache.
+    A copy, not a link: the mirror stays read-only whatever a framework later does to its cache.
     """
-    target = target_dir / filename
-    if target.exists():
-        return target
-    mirror = mirror_dir()
-    if mirror is None:
-        return None
-    source = mirror / "weights" / kind / filename
-    if not source.is_file():
-        return None
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     shutil.copyfile(source, partial)
-    os.replace(partial, target)  # atomic: a killed copy never looks complete
+    os.replace(partial, target)
     return target
-
-
-def cached_items() -> list[str]:
-    """Names of datasets and weights that are available without a download."""
-    from .data import DATASETS
-    from .models import BACKBONES
-
-    items = []
-    for name, spec in DATASETS.items():
-        if (cache_dir() / "datasets" / spec.folder).is_dir():
-            items.append(f"{name} (cache)")
-        elif _in_mirror("datasets", spec.folder):
-            items.append(f"{name} (mirror)")
-    for name, spec in BACKBONES.items():
-        folder = torch_checkpoints_dir if spec.framework == "torch" else keras_models_dir
-        try:
-            cached = (folder() / spec.weights_file).is_file()
-        except ImportError:
-            cached = False
-        if cached:
-            items.append(f"{name} weights (cache)")
-        elif _in_mirror("weights", spec.framework, spec.weights_file):
-            items.append(f"{name} weights (mirror)")
-    return items
-
-
-def _in_mirror(*parts: str) -> bool:
-    mirror = mirror_dir()
-    return bool(mirror) and mirror.joinpath(*parts).exists()

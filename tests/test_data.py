@@ -27,7 +27,57 @@ def test_registry_has_the_course_datasets():
 def test_mirror_datasets_pass_the_integrity_check(mirror):
     for name, spec in data.DATASETS.items():
         assert data.verify_dataset(spec, mirror / "datasets" / spec.folder)
-        assert data.locate_dataset(name) == mirror / "datasets" / spec.folder
+        assert data.locate_dataset(name) == spec.mirror_path() == (mirror / "datasets" / spec.folder).resolve()
+
+
+def test_a_mirror_reached_through_a_symlink_works(mirror, tmp_path, monkeypatch):
+    (tmp_path / "link").symlink_to(mirror.resolve(), target_is_directory=True)
+    monkeypatch.setenv("TL_COURSE_MIRROR", str(tmp_path / "link"))
+    from helpers.downloads import plan_downloads
+
+    spec = data.DATASETS["hymenoptera_data"]
+    assert data.locate_dataset(spec.name) == spec.mirror_path()
+    assert plan_downloads(datasets=[spec.name])[0].source == "offline mirror"
+
+
+def test_each_dataset_ships_a_manifest_of_every_file(mirror):
+    for spec in data.DATASETS.values():
+        manifest = spec.manifest()
+        assert len(manifest) == sum(spec.file_counts.values())
+        assert all(len(digest) == 64 for digest in manifest.values())
+
+
+def test_a_truncated_or_altered_photo_in_the_cache_is_found_and_fetched_again(mirror, isolated_cache, monkeypatch, tmp_path):
+    """Same file count, one photo cut short and one altered in place (same size): the per-file
+    SHA-256 finds both, the copy is not used, and fetching replaces it with a sound one."""
+    import zipfile
+
+    import pooch
+
+    spec = data.DATASETS["hymenoptera_data"]
+    source = mirror / "datasets" / spec.folder
+    cached = spec.cache_path()
+    shutil.copytree(source, cached)
+    truncated, altered = cached / "train/ants/0013035.jpg", cached / "val/bees/10870992_eebeeb3a12.jpg"
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    photo = bytearray(altered.read_bytes())
+    photo[5000] ^= 0xFF
+    altered.write_bytes(bytes(photo))
+    problems = data.integrity_problems(spec, cached)
+    assert [p.split(":")[0] for p in problems] == ["train/ants/0013035.jpg", "val/bees/10870992_eebeeb3a12.jpg"], problems
+    with pytest.raises(DatasetIntegrityError, match="0013035.jpg: damaged"):
+        data.verify_dataset(spec, cached)
+    assert data.locate_dataset(spec.name) is None, "a damaged cached copy must not be used"
+    archive = tmp_path / spec.archive
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{spec.folder}/{path.relative_to(source)}")
+    monkeypatch.setattr(pooch, "retrieve", lambda url, **kw: str(archive))
+    assert data.fetch_dataset(spec.name, progress=False) == cached
+    assert truncated.read_bytes() == (source / "train/ants/0013035.jpg").read_bytes()
+    assert not data.integrity_problems(spec, cached) and data.locate_dataset(spec.name) == cached
+    assert not list(cached.parent.glob(".unpack-*"))
 
 
 def test_integrity_check_names_missing_files_and_the_fix(mirror, tmp_path):
