@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+__all__ = ["main"]
+
 
 def _fetch(names: list[str]) -> int:
     from .data import DATASETS, fetch_dataset

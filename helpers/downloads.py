@@ -19,6 +19,11 @@ from .models import BACKBONES, backbone_spec, random_weights_allowed
 from .flags import env_flag
 from .storage import cache_dir
 
+__all__ = [
+    "NETWORK_TIMEOUT_S", "Need", "cached_items", "network_reachable", "plan_downloads",
+    "show_downloads",
+]
+
 NETWORK_TIMEOUT_S = 3.0
 
 

@@ -1,6 +1,11 @@
 """Errors a learner can hit, each saying what went wrong and what to do next."""
 from __future__ import annotations
 
+__all__ = [
+    "CourseError", "MirrorNotFoundError", "DatasetUnavailableError", "DatasetIntegrityError",
+    "WeightsUnavailableError", "UnknownNameError", "RandomWeightsWarning",
+]
+
 
 class CourseError(RuntimeError):
     """Base class: every message ends with the fix."""

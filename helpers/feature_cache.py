@@ -27,6 +27,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .storage import cache_dir
 
+__all__ = [
+    "FEATURES_FOLDER", "CachedFeatures", "features_dir", "file_fingerprint", "weights_digest",
+    "feature_key", "key_digest", "cached_features", "clear_feature_cache",
+]
+
 FEATURES_FOLDER = "features"
 
 

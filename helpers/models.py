@@ -20,6 +20,11 @@ from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableEr
 from .flags import env_flag
 from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
+__all__ = [
+    "IMAGENET_MEAN", "IMAGENET_STD", "BackboneSpec", "BACKBONES", "backbone_spec",
+    "random_weights_allowed", "load_torch_backbone", "load_keras_backbone", "count_parameters",
+]
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+__all__ = ["plot_history", "to_display_image", "show_images", "plot_confusion_matrix"]
+
 
 def plot_history(history, title: str = "", phase_starts: Sequence[int] = ()):
     """Loss and accuracy per epoch, train vs validation.

@@ -30,6 +30,11 @@ from typing import Any, Mapping
 
 from .errors import UnknownNameError
 
+__all__ = [
+    "SALT", "KINDS", "QUESTIONS", "normalise", "answer_hash", "make_question", "check", "show_feedback",
+    "check_all",
+]
+
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
 

@@ -17,6 +17,8 @@ import html
 
 from .quiz import SALT, _expected_form, _spec
 
+__all__ = ["STYLE", "SCRIPT", "widget_html", "QuizWidget", "ask"]
+
 STYLE = (
     "<style>.tl-quiz{margin:.4em 0 1em;font-family:inherit}"
     ".tl-quiz button{margin:0 .3em .3em 0;padding:.2em .9em;border:1px solid #888;border-radius:4px;"

@@ -9,6 +9,8 @@ import copy
 import time
 from dataclasses import dataclass, field
 
+__all__ = ["History", "run_epoch", "fit", "predict"]
+
 
 @dataclass
 class History:
