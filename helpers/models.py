@@ -39,10 +39,29 @@ class BackboneSpec:
     preprocessing: str  # what its inputs must look like
     head: str  # torch: attribute path of the classifier; keras: how the head is removed
     feature_dim: int  # channels of the last convolutional features
-    weights_file: str
-    weights_url: str
+    weights_file: str  # its name in the framework cache and the mirror
     weights_mb: float
     licence: str
+    url: str = ""  # Keras: where keras.applications downloads it from; torch: see weights_url
+    torch_weights: str = ""  # torchvision's Weights enum member, e.g. "ResNet18_Weights.IMAGENET1K_V1"
+
+    def weights_enum(self):
+        """torchvision's ``Weights`` member: its URL, checksum, categories and preprocessing."""
+        import torchvision
+
+        enum_name, member = self.torch_weights.split(".")
+        return getattr(getattr(torchvision.models, enum_name), member)
+
+    @property
+    def weights_url(self) -> str:
+        """Where the weights come from; for torch, torchvision's own ``Weights.url``."""
+        return self.url or self.weights_enum().url
+
+    def transforms(self):
+        """torch: the preprocessing the weights were trained with (``Weights.transforms()``)."""
+        if self.framework != "torch":
+            raise UnknownNameError(f"{self.name} is a Keras backbone: its preprocessing is {self.preprocessing}.")
+        return self.weights_enum().transforms()
 
     def cache_folder(self) -> Path:
         """The framework's own weights cache (torch hub checkpoints, ``~/.keras/models``)."""
@@ -81,7 +100,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             head="fc",
             feature_dim=512,
             weights_file="resnet18-f37072fd.pth",
-            weights_url="https://download.pytorch.org/models/resnet18-f37072fd.pth",
+            torch_weights="ResNet18_Weights.IMAGENET1K_V1",
             weights_mb=45,
             licence="BSD-3-Clause code; weights trained on ImageNet (non-commercial terms)",
         ),
@@ -93,7 +112,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             head="classifier.1",
             feature_dim=1280,
             weights_file="mobilenet_v2-b0353104.pth",
-            weights_url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+            torch_weights="MobileNet_V2_Weights.IMAGENET1K_V1",
             weights_mb=14,
             licence="BSD-3-Clause code; weights trained on ImageNet (non-commercial terms)",
         ),
@@ -105,7 +124,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             head="include_top=False",
             feature_dim=512,
             weights_file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-            weights_url="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+            url="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
             "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
             weights_mb=59,
             licence="Apache-2.0 code; weights CC BY 4.0 (VGG authors), trained on ImageNet",
@@ -118,7 +137,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             head="include_top=False",
             feature_dim=2048,
             weights_file="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-            weights_url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+            url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
             "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
             weights_mb=95,
             licence="Apache-2.0 code; weights MIT (Kaiming He), trained on ImageNet",
@@ -183,7 +202,7 @@ def load_torch_backbone(name: str, pretrained: bool = True, allow_random: bool |
     spec.seed_from_mirror()
     if not (cache / spec.weights_file).exists():
         print(f"Downloading {spec.describe_download()} into {cache} (once).")
-    weights = torchvision.models.get_model_weights(name).IMAGENET1K_V1
+    weights = spec.weights_enum()
     try:
         model = build(weights=weights, progress=True)
     except OSError as err:  # URLError, socket errors, a hash mismatch on a partial file

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 from helpers import models
+from helpers.models import IMAGENET_MEAN
 from helpers.errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
 
 
@@ -19,6 +20,9 @@ def test_registry_describes_each_backbone():
         assert spec.framework in {"torch", "keras"}
         assert spec.input_size == 224 and spec.feature_dim > 0 and spec.preprocessing
         assert spec.weights_url.endswith(spec.weights_file) and spec.licence
+        if spec.framework == "torch":  # URL and preprocessing come from torchvision's Weights enum
+            assert spec.weights_url == spec.weights_enum().url and not spec.url
+            assert list(spec.transforms().mean) == list(IMAGENET_MEAN) and spec.transforms().crop_size == [spec.input_size]
     with pytest.raises(UnknownNameError, match="resnet18"):
         models.backbone_spec("resnet1000")
     with pytest.raises(UnknownNameError, match="load_keras_backbone"):
