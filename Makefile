@@ -38,8 +38,10 @@ course: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests solutions lessons $(PYTEST_ARGS)
 
+# The Colab install cell of every solution is first pinned to this version's tag (coursetools/install_cell.py).
 lessons: $(STAMP)
 	@mkdir -p nbgrader
+	@$(BIN)/python -m coursetools.install_cell
 	@for lesson in $(LESSONS); do \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment "$$lesson" --force --log-level=WARN || exit 1; \
 	done

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from coursetools import course, runner
+from coursetools.paths import lesson_names
 
 
 def _notebook(path, *sources):
@@ -77,3 +78,23 @@ def test_course_summary_is_plain_text_and_ends_with_what_to_do_next(tmp_path):
     assert "[course] quick mode: MODE=quick was asked for" in done.stdout
     assert done.stdout.rstrip().endswith(course.NEXT_STEP) and "\x1b" not in done.stdout
     assert "without encryption" not in done.stderr
+
+
+def test_install_cell_pins_the_course_version_not_the_branch(tmp_path):
+    from coursetools import install_cell
+
+    wanted = install_cell.pinned_requirement()
+    assert wanted.endswith(f"@v{install_cell.course_version()}")
+    for folder in ("solutions", "lessons"):
+        for name in lesson_names():
+            assert wanted in (REPO_ROOT / folder / name / f"{name}.ipynb").read_text(), f"{folder}/{name}: run `make lessons`"
+    # deterministic: pinning a copy again changes nothing; an unpinned copy gets exactly that line changed
+    import shutil
+
+    for item in ("pyproject.toml", "_config.yml", "solutions"):
+        (shutil.copytree if (REPO_ROOT / item).is_dir() else shutil.copy)(REPO_ROOT / item, tmp_path / item)
+    assert install_cell.pin_install_cells(tmp_path) == []
+    path = tmp_path / "solutions" / "05_quiz" / "05_quiz.ipynb"
+    before = path.read_text()
+    path.write_text(before.replace(wanted, wanted.rsplit("@", 1)[0]))
+    assert install_cell.pin_install_cells(tmp_path) == [path] and path.read_text() == before
