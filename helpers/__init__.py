@@ -4,9 +4,14 @@ Import names explicitly from the module that owns them, e.g.
 ``from helpers.data import load_splits``. The most used names are re-exported here;
 they are a stable public API (renamed names keep a deprecated alias).
 
-Modules: ``runtime`` (quick mode, seeding, devices, report), ``storage`` (cache and mirror),
-``data`` (datasets and loaders), ``models`` (backbones and weights), ``training`` (torch
-loops), ``plots``, ``results`` (what lessons save), ``course`` (run every lesson), ``cli``.
+Modules: ``runtime`` (quick mode, seeding, devices, report), ``flags`` (yes/no settings),
+``storage`` (cache and mirror folders), ``data`` (datasets, integrity, loaders), ``models``
+(backbones and weights), ``downloads`` (what a lesson needs), ``feature_cache``, ``training``
+(torch loops), ``plots``, ``quiz``, ``results`` (what lessons save), ``costs`` (what lessons
+cost, as measured), ``errors``, ``cli`` (``python -m helpers fetch|report``).
+
+Only what lessons import lives here: grading is in ``autograder/``, course tooling in
+``coursetools/`` (both in the repository, not in this package).
 """
 from .errors import (
     CourseError,

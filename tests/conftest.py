@@ -20,8 +20,9 @@ os.environ["TL_COURSE_CACHE"] = str(_session_dir / "cache")
 os.environ["TORCH_HOME"] = str(_session_dir / "torch")
 os.environ["KERAS_HOME"] = str(_session_dir / "keras")
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from coursetools.runner import quiet_frameworks  # noqa: E402 - the one place that silences framework noise
+
+quiet_frameworks()
 _default_mirror = REPO_ROOT.parent / "shared" / "mirror"
 if "TL_COURSE_MIRROR" not in os.environ and _default_mirror.is_dir():
     os.environ["TL_COURSE_MIRROR"] = str(_default_mirror)

@@ -92,3 +92,13 @@ def test_repo_packages_never_import_the_benchmark_or_the_website(package):
     for path in sorted((REPO_ROOT / package).glob("*.py")):
         imported = {name.split(".")[0] for name in _imports(path, package)}
         assert not imported & {"bench", "coursebook"}, f"{package}/{path.name} imports {imported & {'bench', 'coursebook'}}"
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    readme = (REPO_ROOT / "README.md").read_text()
+    sources = [*REPO_ROOT.glob("*/*.py"), REPO_ROOT / "Makefile", REPO_ROOT / "nbgrader_config.py"]
+    used = {name for path in sources if ".venv" not in path.parts
+            for name in re.findall(r"TL_COURSE_[A-Z_]*[A-Z]", path.read_text())}
+    assert {"TL_COURSE_QUICK", "TL_COURSE_OFFLINE", "TL_COURSE_MIRROR"} <= used
+    undocumented = sorted(name for name in used if not re.search(rf"^\| `{name}[`=]", readme, re.M))
+    assert not undocumented, f"README's environment table lacks {undocumented}"

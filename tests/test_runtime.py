@@ -53,16 +53,16 @@ def test_environment_report_lists_versions_and_cache(capsys):
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("True", True), (" yes ", True), ("ON", True),
                                                 ("0", False), ("False", False), ("no", False), ("", False)])
 def test_env_flag_reads_every_yes_no_spelling(monkeypatch, raw, expected):
-    monkeypatch.setenv("TL_COURSE_SOME_FLAG", raw)
-    assert runtime.env_flag("TL_COURSE_SOME_FLAG") is expected
+    monkeypatch.setenv("TL_TEST_SOME_FLAG", raw)
+    assert runtime.env_flag("TL_TEST_SOME_FLAG") is expected
 
 
 def test_env_flag_refuses_a_value_it_cannot_read(monkeypatch):
-    monkeypatch.delenv("TL_COURSE_SOME_FLAG", raising=False)
-    assert runtime.env_flag("TL_COURSE_SOME_FLAG") is False and runtime.env_flag("TL_COURSE_SOME_FLAG", True) is True
-    monkeypatch.setenv("TL_COURSE_SOME_FLAG", "maybe")
-    with pytest.raises(ValueError, match="TL_COURSE_SOME_FLAG='maybe'.*1 \\(yes\\) or 0 \\(no\\)"):
-        runtime.env_flag("TL_COURSE_SOME_FLAG")
+    monkeypatch.delenv("TL_TEST_SOME_FLAG", raising=False)
+    assert runtime.env_flag("TL_TEST_SOME_FLAG") is False and runtime.env_flag("TL_TEST_SOME_FLAG", True) is True
+    monkeypatch.setenv("TL_TEST_SOME_FLAG", "maybe")
+    with pytest.raises(ValueError, match="TL_TEST_SOME_FLAG='maybe'.*1 \\(yes\\) or 0 \\(no\\)"):
+        runtime.env_flag("TL_TEST_SOME_FLAG")
 
 
 def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
