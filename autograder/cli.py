@@ -12,6 +12,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
+    from coursetools.runner import quiet_frameworks
+
     from .grading import grade
 
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
@@ -24,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
                         "else one per core, at most 4, fewer if memory is short)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
+    quiet_frameworks()  # the grading kernels inherit it, as under `make grade`
     try:
         run = grade(Path(args.submissions), Path(args.grading_dir), args.lessons or None, args.pattern, jobs=args.jobs)
     except (FileNotFoundError, RuntimeError, ValueError) as err:

@@ -10,7 +10,13 @@ from .runner import MODES, quiet_frameworks
 
 def course(args) -> int:
     from .course import NEXT_STEP, choose_mode, run_course, summary_table
+    from .paths import lesson_names
 
+    known = lesson_names(source=args.source)
+    unknown = [name for name in args.lessons if name not in known]
+    if unknown:
+        print(f"course: no lesson {', '.join(unknown)} in {args.source}/: the lessons are {', '.join(known)}", file=sys.stderr)
+        return 2
     try:
         mode, why = choose_mode(args.mode)
     except ValueError as err:

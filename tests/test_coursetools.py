@@ -98,3 +98,10 @@ def test_install_cell_pins_the_course_version_not_the_branch(tmp_path):
     before = path.read_text()
     path.write_text(before.replace(wanted, wanted.rsplit("@", 1)[0]))
     assert install_cell.pin_install_cells(tmp_path) == [path] and path.read_text() == before
+
+
+def test_old_course_command_forwards_with_a_deprecation_message():
+    done = subprocess.run([sys.executable, "-m", "helpers", "course", "99_nothing"], capture_output=True, text=True,
+                          cwd=REPO_ROOT, timeout=300)
+    assert done.returncode == 2 and "deprecated" in done.stderr and "python -m coursetools course" in done.stderr
+    assert "no lesson 99_nothing" in done.stderr and "01_concepts" in done.stderr
