@@ -78,7 +78,8 @@ def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None
 
 def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print) -> None:
     """Executed, cleaned copies of every lesson in ``staging`` (from the cache when it matches)."""
-    helpers_sources = sorted((root / "helpers").glob("*.py"))
+    # the lessons' cost cells print helpers/measured_costs.json: a new measurement re-executes them
+    helpers_sources = sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
     for source in lesson_notebooks(root):
         relative = source.relative_to(root)
         target = staging / relative
