@@ -8,6 +8,7 @@ from .workspace import read_state
 
 __all__ = ["GRADES_COLUMNS", "write_grades_csv"]
 
+
 GRADES_COLUMNS = ["student", "assignment", "score", "max", "status", "note"]
 
 

@@ -80,6 +80,7 @@ class Outcome:
             text += f"  {self.seconds:5.1f} s"
         return text + (f"  {self.note}" if self.note else "")
 
+
 @dataclass
 class GradingRun:
     workspace: Path
@@ -93,6 +94,7 @@ class GradingRun:
 
     def feedback(self, student: str, assignment: str) -> Path:
         return self.workspace / "nbgrader" / "feedback" / student / assignment / f"{assignment}.html"
+
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
@@ -120,6 +122,7 @@ def grading_jobs(requested: int | None = None) -> int:
 
     by_memory = int(psutil.virtual_memory().available // (3 * 2**30))
     return max(1, min(os.cpu_count() or 1, 4, by_memory))
+
 
 def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: list[str] | None = None,
           pattern: str | None = None, echo=print, solutions: Path = REPO_ROOT / "solutions",
@@ -170,6 +173,7 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
 
+
 def _grade_all(workspace: Path, todo: list, jobs: int):
     """Yield ``(index, submission, digest, outcome)`` as each notebook is graded."""
     if jobs <= 1:
@@ -193,7 +197,9 @@ def _grade_all(workspace: Path, todo: list, jobs: int):
                                   note=f"the grading process failed ({type(err).__name__}: {err}); re-run to retry")
             yield index, sub, digest, outcome
 
+
 _WORKER_API: dict[str, object] = {}
+
 
 def _grade_in_worker(workspace: str, sub: Submission) -> Outcome:
     import warnings
@@ -202,6 +208,7 @@ def _grade_in_worker(workspace: str, sub: Submission) -> Outcome:
     if workspace not in _WORKER_API:
         _WORKER_API[workspace] = load_api(Path(workspace))
     return _grade_safely(_WORKER_API[workspace], Path(workspace), sub)
+
 
 def _grade_safely(api, workspace: Path, sub: Submission, attempts: int = 4) -> Outcome:
     """``_grade_one``, retried when another grading process held the gradebook too long."""
@@ -213,6 +220,7 @@ def _grade_safely(api, workspace: Path, sub: Submission, attempts: int = 4) -> O
             return outcome
         time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
     return outcome
+
 
 def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
     started = time.perf_counter()
@@ -246,12 +254,14 @@ def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
         note = (note + "; " if note else "") + "feedback not written: " + _last_error(feedback.get("log", ""))
     return Outcome(sub.student, sub.assignment, Status.GRADED, seconds=time.perf_counter() - started, note=note)
 
+
 def _last_error(log: str) -> str:
     """The most telling line of an nbgrader log: the last exception raised, else the last error."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
     errors = [line for line in lines if "ERROR" in line]
     return (raised or errors or lines or ["no log"])[-1][:200]
+
 
 def _fill_scores(workspace: Path, outcomes: list[Outcome]) -> None:
     from nbgrader.api import Gradebook, MissingEntry

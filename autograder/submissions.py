@@ -14,7 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Submission", "collect", "check_notebook", "files_digest", "nbgrader_layout_root"]
+from nbgrader.plugins import FileNameCollectorPlugin
+from traitlets import List, Unicode
+
+__all__ = ["Submission", "LmsCollectorPlugin", "collect", "check_notebook", "files_digest", "nbgrader_layout_root"]
+
 
 _INBOUND = re.compile(r"^(?P<student>[^+]+)\+(?P<assignment>[^+]+)\+(?P<timestamp>[^+]+)(\+.*)?$")
 
@@ -37,6 +41,7 @@ def files_digest(paths: list[Path]) -> str:
     for path in sorted(paths):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
 
 def _student_id(text: str) -> str:
     """A gradebook-safe student id from a name or file-name word."""
@@ -80,26 +85,21 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
                            stamp.read_text().strip() if stamp.is_file() else ""))
             used.add(sub_dir)
 
-    regexp = re.compile(pattern) if pattern else None
+    collector = LmsCollectorPlugin(assignments=list(assignments), pattern=pattern or "")
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts or any(parent in used for parent in path.parents):
             continue
         relative = path.relative_to(folder)
-        if regexp:
-            match = regexp.search(str(relative))
-            student = match["student"] if match else None
-            assignment = match["assignment"] if match else None
-        else:
-            assignment = _lesson_in(relative, assignments)
-            student = _lms_student(relative, assignment) if assignment else None
-            if assignment and not student:
+        found_ids = collector.collect(str(relative))
+        if found_ids is None:
+            if not pattern and _lesson_in(relative, assignments):
                 unmatched.append(f"{relative}: no student name in its name or folder, not graded "
                                  "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)")
-                continue
-        if not student or assignment not in assignments:
-            unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
-                             f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
+            else:
+                unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
+                                 f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
             continue
+        student, assignment = found_ids["student_id"], found_ids["assignment"]
         # a download's file time is not the submission time: it only orders duplicates
         add(Submission(_student_id(student), assignment, [path], str(relative),
                        note=f"from {relative.name}", order=_mtime(path)))
@@ -107,6 +107,36 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
         unmatched.append(f"{archive.relative_to(folder)}: an archive, not graded: unpack it into the "
                          f"submissions folder (e.g. `unzip -d {archive.with_suffix('')} {archive}`) and run again")
     return sorted(found.values(), key=lambda s: (s.assignment, s.student)), unmatched
+
+
+class LmsCollectorPlugin(FileNameCollectorPlugin):
+    """nbgrader's file-name collector for this course: the assignment is the lesson name found in
+    the path, the student as ``_lms_student`` reads LMS downloads (or both from ``pattern``, a
+    regular expression with named groups ``student`` and ``assignment``).
+
+    ``collect`` uses it for downloaded files; ``nbgrader zip_collect`` can use it too
+    (``c.ZipCollectApp.collector_plugin = "autograder.submissions.LmsCollectorPlugin"``).
+    """
+
+    assignments = List(Unicode(), help="the course's assignments (lesson names)").tag(config=True)
+    pattern = Unicode("", help="regex with named groups student and assignment, searched in the path").tag(config=True)
+
+    def collect(self, submitted_file: str) -> dict | None:
+        """``{"student_id", "assignment", "file_id"}`` of a notebook path, None when not recognised."""
+        relative = Path(submitted_file)
+        if relative.suffix not in self.valid_ext:
+            return None
+        if self.pattern:
+            match = re.search(self.pattern, str(relative))
+            student = match["student"] if match else None
+            assignment = match["assignment"] if match else None
+        else:
+            assignment = _lesson_in(relative, self.assignments)
+            student = _lms_student(relative, assignment) if assignment else None
+        if not student or assignment not in self.assignments:
+            return None
+        return {"student_id": student, "assignment": assignment, "file_id": relative.name}
+
 
 def nbgrader_layout_root(folder: Path) -> Path:
     """The folder of students' submissions inside a course folder or an nbgrader exchange.
@@ -126,6 +156,7 @@ def nbgrader_layout_root(folder: Path) -> Path:
                          f"e.g. {courses[0]}")
     return courses[0] if courses else folder
 
+
 def _lms_student(relative: Path, assignment: str) -> str:
     """The student of an LMS download, as nbgrader's ``zip_collect`` names them.
 
@@ -142,11 +173,14 @@ def _lms_student(relative: Path, assignment: str) -> str:
     rest = [word for word in rest if word and word != "LATE"]
     return f"{first}_{rest[0]}" if first and rest and rest[0].isdigit() else first
 
+
 def _notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb"))
 
+
 def _mtime(path: Path) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(path.stat().st_mtime))
+
 
 def _lesson_in(relative: Path, assignments: list[str]) -> str | None:
     """The longest lesson name in the file name, else in its folders' names."""
@@ -155,6 +189,7 @@ def _lesson_in(relative: Path, assignments: list[str]) -> str | None:
         if hits:
             return max(hits, key=len)
     return None
+
 
 def check_notebook(path: Path) -> str:
     """'' if ``path`` is a readable notebook, else what is wrong with it."""

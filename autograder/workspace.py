@@ -17,6 +17,7 @@ from .submissions import files_digest
 
 __all__ = ["STATE_FILE", "load_api", "prepare_workspace", "read_state", "write_state", "check_apart"]
 
+
 STATE_FILE = "grading_state.json"
 
 
@@ -30,6 +31,7 @@ def load_api(workspace: Path):
     (workspace / "exchange").mkdir(parents=True, exist_ok=True)
     config.Exchange.root = str(workspace / "exchange")
     return NbGraderAPI(config=config)
+
 
 def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
                       solutions: Path = REPO_ROOT / "solutions") -> list[str]:
@@ -73,6 +75,7 @@ def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
     _use_wal(workspace / "nbgrader" / "gradebook.db")
     return lessons
 
+
 def _use_wal(database: Path) -> None:
     """Write-ahead logging: parallel graders read the gradebook while one of them writes."""
     import sqlite3
@@ -81,17 +84,20 @@ def _use_wal(database: Path) -> None:
         with sqlite3.connect(database, timeout=30) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
 
+
 def read_state(workspace: Path) -> dict:
     path = Path(workspace) / STATE_FILE
     if path.is_file():
         return json.loads(path.read_text())
     return {"solutions": {}, "submissions": {}}
 
+
 def write_state(workspace: Path, state: dict) -> None:
     path = Path(workspace) / STATE_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     tmp.replace(path)  # atomic: an interrupted run never leaves a half-written state
+
 
 def check_apart(submissions: Path, workspace: Path) -> None:
     """Grading writes into the workspace (and replaces its copies of submissions): it must never

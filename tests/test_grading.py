@@ -211,3 +211,18 @@ def test_grade_command_line(tmp_path):
     assert [(r["student"], r["assignment"], r["status"]) for r in rows] == [("erin_77", "05_quiz", "graded")]
     assert float(rows[0]["score"]) == float(rows[0]["max"]) > 0
     assert (tmp_path / "grading" / "nbgrader" / "feedback" / "erin_77" / "05_quiz" / "05_quiz.html").is_file()
+
+
+def test_lms_file_names_are_read_by_an_nbgrader_collector_plugin():
+    """The same code reads LMS downloads for `make grade` and for `nbgrader zip_collect`."""
+    from nbgrader.plugins import FileNameCollectorPlugin
+
+    from autograder.submissions import LmsCollectorPlugin
+
+    plugin = LmsCollectorPlugin(assignments=LESSONS)
+    assert isinstance(plugin, FileNameCollectorPlugin)
+    assert plugin.collect("jdoe_LATE_1234_5678_05_quiz-1.ipynb") == {
+        "student_id": "jdoe_1234", "assignment": "05_quiz", "file_id": "jdoe_LATE_1234_5678_05_quiz-1.ipynb"}
+    assert plugin.collect("notes.txt") is None and plugin.collect("holiday.ipynb") is None
+    by_pattern = LmsCollectorPlugin(assignments=LESSONS, pattern=r"(?P<student>[a-z]+)-(?P<assignment>0\d_[a-z0-9_]+)")
+    assert by_pattern.collect("ann-04_pytorch_resnet18.ipynb")["student_id"] == "ann"
