@@ -4,8 +4,8 @@
 #   make lessons  regenerate lessons/ (student versions) from solutions/ with nbgrader
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
 #   make book     the course website -> _build/html (Jupyter Book, lessons executed in quick mode)
-#   make grade SUBMISSIONS=dir   autograde students' notebooks -> grading/grades.csv + feedback
-#   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json + README table
+#   make grade SUBMISSIONS=dir   autograde students' notebooks (python -m autograder) -> grading/grades.csv + feedback
+#   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json, README table, helpers/measured_costs.json
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
