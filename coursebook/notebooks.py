@@ -78,20 +78,24 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
 
 
 def kernel_env() -> dict[str, str]:
-    """Quick mode and inline figures, whatever the caller's MPLBACKEND (tests set Agg)."""
+    """Quick mode, reader-facing wording and inline figures, whatever the caller's MPLBACKEND (tests set Agg)."""
     env = dict(os.environ)
     env["TL_COURSE_QUICK"] = "1"
+    env["TL_COURSE_AUDIENCE"] = "reader"  # helpers print for the site's readers (helpers.audience)
     env["MPLBACKEND"] = INLINE_BACKEND
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     return env
 
 
-def execute_for_site(source: Path, target: Path, timeout: int = 900) -> None:
-    """Execute ``source`` in ``target``'s folder, clean it and write it to ``target``.
+def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
+    """Execute ``source`` in ``target``'s folder, clean it, make it reader-facing (``reader``)
+    and write it to ``target``. ``staging`` is the site's source folder (its path is hidden).
 
     Raises LessonExecutionError naming every walkthrough cell that failed.
     """
+    from . import reader
+
     import nbformat
     from nbclient import NotebookClient
 
@@ -108,6 +112,7 @@ def execute_for_site(source: Path, target: Path, timeout: int = 900) -> None:
     failures = clean_outputs(nb)
     if failures:
         raise LessonExecutionError(_failure_report(source, failures))
+    reader.make_reader_facing(nb, staging or target.parent)
     nbformat.write(nb, target)
 
 

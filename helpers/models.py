@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .audience import flag_random_weights, for_readers
 from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
 from .storage import keras_models_dir, seed_from_mirror, torch_checkpoints_dir
 
@@ -133,7 +134,10 @@ def _random_fallback(spec: BackboneSpec, reason: BaseException) -> None:
         "shows that the code runs. Unset TL_COURSE_ALLOW_RANDOM_WEIGHTS and get the weights "
         "(internet or TL_COURSE_MIRROR) for real results."
     )
-    print(f"{banner}\n{message}\n{banner}")
+    if for_readers():  # the website opens the page with one notice instead of this banner
+        flag_random_weights(spec.name)
+    else:
+        print(f"{banner}\n{message}\n{banner}")
     warnings.warn(message, RandomWeightsWarning, stacklevel=3)
 
 
