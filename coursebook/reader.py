@@ -58,7 +58,7 @@ def neutral_paths(text: str, places: list[tuple[str, str]]) -> str:
     if not places:
         return text
     names = dict(places)
-    pattern = re.compile("|".join(re.escape(folder) for folder, _ in places) + _PATH_END)
+    pattern = re.compile("(?:" + "|".join(re.escape(folder) for folder, _ in places) + ")" + _PATH_END)
     return pattern.sub(lambda match: names[match.group(0)], text)
 
 

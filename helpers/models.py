@@ -134,10 +134,10 @@ def _random_fallback(spec: BackboneSpec, reason: BaseException) -> None:
         "shows that the code runs. Unset TL_COURSE_ALLOW_RANDOM_WEIGHTS and get the weights "
         "(internet or TL_COURSE_MIRROR) for real results."
     )
-    if for_readers():  # the website opens the page with one notice instead of this banner
+    if for_readers():  # the website opens the page with one notice instead of banner and warning
         flag_random_weights(spec.name)
-    else:
-        print(f"{banner}\n{message}\n{banner}")
+        return
+    print(f"{banner}\n{message}\n{banner}")
     warnings.warn(message, RandomWeightsWarning, stacklevel=3)
 
 
