@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import costs, notebooks
+from . import assets, costs, notebooks, reader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Everything the site is made of, relative to the repository root (the lessons are added).
@@ -78,8 +78,10 @@ def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None
 
 def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print) -> None:
     """Executed, cleaned copies of every lesson in ``staging`` (from the cache when it matches)."""
-    # the lessons' cost cells print helpers/measured_costs.json: a new measurement re-executes them
-    helpers_sources = sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
+    # The code that shapes the outputs: the helpers lessons import (and the measured costs their
+    # cost cells print) and this package's cleaning.
+    helpers_sources = (sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
+                       + sorted(Path(__file__).parent.glob("*.py")))
     for source in lesson_notebooks(root):
         relative = source.relative_to(root)
         target = staging / relative
@@ -91,7 +93,7 @@ def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print) ->
             log(f"[book] {relative}: executed copy from the cache ({cached.name})")
             continue
         start = time.perf_counter()
-        notebooks.execute_for_site(source, target)
+        notebooks.execute_for_site(source, target, staging=staging)
         log(f"[book] {relative}: executed in {time.perf_counter() - start:.0f} s")
         if cached is not None:
             cache.mkdir(parents=True, exist_ok=True)
@@ -130,6 +132,35 @@ def build(output: Path | None = None, use_cache: bool | None = None, root: Path 
     if html.exists():
         shutil.rmtree(html)  # a page removed from the toc must not linger
     jupyter_book(staging, output)
+    assets.drop_unused_assets(html)
+    summarise(staging, html, log)
     log(f"[book] executing {executed - start:.0f} s, jupyter-book {time.perf_counter() - executed:.0f} s; "
         f"open {html / 'index.html'}")
     return html
+
+
+def summarise(staging: Path, html: Path, log=print) -> None:
+    """Say what a reader will see that the build machine decided: random weights, missing alt
+    text, and what each lesson page weighs."""
+    import nbformat
+
+    random, no_alt = [], []
+    for notebook in sorted((staging / "lessons").glob("*/*.ipynb")):
+        notes = reader.build_notes(nbformat.read(notebook, as_version=4))
+        if notes.get("random_weights"):
+            random.append(f"{notebook.stem} ({', '.join(notes['random_weights'])})")
+        if notes.get("figures_without_alt"):
+            no_alt.append(f"{notebook.stem} ({len(notes['figures_without_alt'])})")
+    if random:
+        log(f"[book] RANDOM WEIGHTS: no ImageNet weights here for {'; '.join(random)}: those pages open "
+            "with a notice and their numbers mean nothing. Fetch the weights (`python -m helpers fetch`) "
+            "before publishing the site.")
+    else:
+        log("[book] every lesson ran with its ImageNet weights")
+    if no_alt:
+        log(f"[book] figures without alt text (cell metadata mystnb.image.alt): {'; '.join(no_alt)}")
+    weights = assets.lesson_page_weights(html)
+    log("[book] page weight with images: " + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in weights.items()))
+    heavy = [name for name, size in weights.items() if size > assets.PAGE_BUDGET_BYTES]
+    if heavy:
+        log(f"[book] over the {assets.PAGE_BUDGET_BYTES / 1e6:.0f} MB page budget: {', '.join(heavy)}")

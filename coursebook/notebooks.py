@@ -77,25 +77,31 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
     return digest.hexdigest()[:20]
 
 
-def execute_for_site(source: Path, target: Path, timeout: int = 900) -> None:
-    """Execute ``source`` in quick mode in ``target``'s folder, clean it and write it to ``target``.
+def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
+    """Execute ``source`` in quick mode in ``target``'s folder, clean it, make it reader-facing
+    (``TL_COURSE_AUDIENCE=reader``) and write it to ``target``. ``staging`` is the site's source
+    folder (its path is hidden).
 
     Figures are inline whatever the caller's MPLBACKEND (tests set Agg). Raises
     LessonExecutionError naming every walkthrough cell that failed.
     """
+    from . import reader
+
     import nbformat
 
     from coursetools.runner import run_notebook
 
     target.parent.mkdir(parents=True, exist_ok=True)
     run = run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=target.parent,
-                       env={"MPLBACKEND": INLINE_BACKEND})
+                       env={"MPLBACKEND": INLINE_BACKEND,
+                            "TL_COURSE_AUDIENCE": "reader"})  # helpers word outputs for readers (helpers.audience)
     nb = run.notebook
     failures = clean_outputs(nb)
     if failures:
         raise LessonExecutionError(_failure_report(source, failures))
     if run.stopped:  # a cell timeout or a dead kernel: the page would be cut short
         raise LessonExecutionError(f"{source}: execution stopped before the end ({run.error})")
+    reader.make_reader_facing(nb, staging or target.parent)
     nbformat.write(nb, target)
 
 

@@ -5,6 +5,12 @@ from typing import Sequence
 
 __all__ = ["plot_history", "to_display_image", "show_images", "plot_confusion_matrix"]
 
+# Readable with any colour vision: viridis for heatmaps; Okabe-Ito blue/vermillion plus a mark
+# for right/wrong (red vs green is the pair most colour-blind readers cannot tell apart).
+HEATMAP_CMAP = "viridis"
+RIGHT_COLOUR, WRONG_COLOUR = "#0072B2", "#D55E00"
+RIGHT_MARK, WRONG_MARK = "\u2713", "\u2717"
+
 
 def plot_history(history, title: str = "", phase_starts: Sequence[int] = ()):
     """Loss and accuracy per epoch, train vs validation.
@@ -64,7 +70,8 @@ def to_display_image(image):
 
 
 def show_images(images, labels, classes: Sequence[str], predictions=None, columns: int = 6, title: str = ""):
-    """A grid of images titled with their label (and prediction: green right, red wrong)."""
+    """A grid of images titled with their label (and prediction: a blue tick when right, an orange
+    cross when wrong; the mark, not only the colour, tells them apart)."""
     import matplotlib.pyplot as plt
 
     count = len(images)
@@ -83,7 +90,9 @@ def show_images(images, labels, classes: Sequence[str], predictions=None, column
             ax.set_title(label, fontsize=9)
         else:
             guess = classes[int(predictions[i])]
-            ax.set_title(f"{guess}\n(true: {label})", fontsize=9, color="green" if guess == label else "red")
+            right = guess == label
+            ax.set_title(f"{RIGHT_MARK if right else WRONG_MARK} {guess}\n(true: {label})", fontsize=9,
+                         color=RIGHT_COLOUR if right else WRONG_COLOUR)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -97,7 +106,8 @@ def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str], title: str = "
 
     fig, ax = plt.subplots(figsize=(3.5, 3.5))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(range(len(classes))), display_labels=list(classes), ax=ax, colorbar=False
+        y_true, y_pred, labels=list(range(len(classes))), display_labels=list(classes), ax=ax, colorbar=False,
+        cmap=HEATMAP_CMAP,
     )
     ax.set_title(title)
     fig.tight_layout()

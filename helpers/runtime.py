@@ -142,6 +142,7 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
     Only the frameworks named are imported.
     """
     from . import storage
+    from .audience import for_readers
     from .downloads import cached_items
 
     report: dict[str, Any] = {
@@ -169,7 +170,12 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
         report["tf_device"] = tf_device()
         report["keras_home"] = str(storage.keras_home())
     report["cached"] = ", ".join(cached_items()) or "(nothing yet)"
-    width = max(len(key) for key in report)
-    for key, value in report.items():
+    shown = {key: value for key, value in report.items() if key not in _MACHINE_STATE} if for_readers() else report
+    width = max(len(key) for key in shown)
+    for key, value in shown.items():
         print(f"{key:<{width}}  {value}")
     return report
+
+
+# Where this machine keeps things and what it has: the website shows the versions and device only.
+_MACHINE_STATE = ("platform", "cache", "mirror", "torch_hub", "keras_home", "cached")

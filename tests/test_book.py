@@ -282,3 +282,122 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
                 box.screenshot(path=str(artifacts_dir("book") / "quiz_q1_feedback.png"))
                 box.locator(f'button[data-answer="{right_text}"]').click()
                 assert feedback.inner_text() == "Correct."
+
+
+# --------------------------------------------------------------------------- what a reader sees (issue 20)
+
+# Traces of the build machine that must not reach an output cell (helpers print neutral wording
+# with TL_COURSE_AUDIENCE=reader; coursebook.reader hides the remaining folders).
+MACHINE_TRACES = ("/tmp", "NO NETWORK", "TL_COURSE_", f"{Path.home()}/", str(REPO_ROOT))
+RAW_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b|\[Errno|<urlopen")
+FILE_NAME = re.compile(r"(.*/)?[\w.-]+\.(png|jpe?g|gif|svg|webp)|[0-9a-f]{16,}", re.I)
+NOTICE = "This page was built with random weights"
+
+
+def offline(page, served: str) -> list[str]:
+    """Refuse every request that is not to the local server; returns the refused addresses."""
+    refused: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(served):
+            return route.continue_()
+        refused.append(route.request.url)
+        return route.abort()
+
+    page.context.route("**/*", only_local)
+    return refused
+
+
+def staged_notes(site: Path, name: str) -> dict:
+    """What the build recorded about a lesson (coursebook.reader): random weights, missing alt."""
+    from coursebook import reader
+
+    return reader.build_notes(nbformat.read(site.parent / "site_src" / "lessons" / name / f"{name}.ipynb", as_version=4))
+
+
+def test_every_page_reads_like_a_textbook_in_chromium(site, served):
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    problems = []
+    with chromium_page() as page:
+        for relative in pages:
+            page.goto(f"{served}/{relative}")
+            page.wait_for_load_state("load")
+            for text in page.locator(".cell_output").all_inner_texts():
+                problems += [f"{relative}: {trace!r} in ...{text[max(0, text.find(trace) - 80):text.find(trace) + 80]}..."
+                             for trace in MACHINE_TRACES if trace in text]
+                match = RAW_ERROR.search(text)
+                if match:
+                    problems.append(f"{relative}: raw error text ...{text[max(0, match.start() - 80):match.end() + 80]}...")
+    assert len(pages) > len(LESSONS)
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_random_weights_notice_opens_the_page_only_when_weights_were_random(site, served, name):
+    random = staged_notes(site, name).get("random_weights", [])
+    with chromium_page() as page:
+        page.goto(f"{served}/lessons/{name}/{name}.html")
+        page.wait_for_load_state("load")
+        notices = page.locator(".admonition.warning").filter(has_text=NOTICE)
+        assert notices.count() == (1 if random else 0), f"{name}: random weights {random}"
+        if random:
+            first_cell = page.locator(".cell").first.bounding_box()
+            assert notices.first.bounding_box()["y"] < first_cell["y"], "the notice comes before any code"
+            assert all(model in notices.first.inner_text() for model in random)
+            notices.first.screenshot(path=str(artifacts_dir("book") / f"{name}_notice.png"))
+
+
+def test_every_lesson_figure_has_alt_text_that_says_what_it_shows(served):
+    missing = []
+    with chromium_page() as page:
+        for name in LESSONS:
+            page.goto(f"{served}/lessons/{name}/{name}.html")
+            page.wait_for_load_state("load")
+            for alt, src in page.eval_on_selector_all(".bd-article img", "imgs => imgs.map(i => [i.alt, i.src])"):
+                if not alt.strip() or FILE_NAME.fullmatch(alt.strip()):
+                    missing.append(f"{name}: {src.rsplit('/', 1)[-1][:16]}... has alt {alt!r}")
+    assert not missing, ("figures need cell metadata {\"mystnb\": {\"image\": {\"alt\": \"...\"}}} (TEAM.md):\n"
+                         + "\n".join(missing))
+
+
+def test_search_finds_a_lesson_offline_in_chromium(served):
+    with chromium_page() as page:
+        refused = offline(page, served)
+        page.goto(f"{served}/docs/intro.html")
+        page.wait_for_load_state("load")
+        page.keyboard.press("Control+k")  # the theme's search shortcut opens the search box
+        box = page.locator("input[name=q]:visible").first
+        box.fill("ResNet50")
+        box.press("Enter")
+        page.wait_for_url("**/search.html?q=ResNet50*")
+        page.wait_for_selector("#search-results li", timeout=20000)
+        hits = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.getAttribute('href'))")
+        page.screenshot(path=str(artifacts_dir("book") / "search.png"))
+        assert any("lessons/03_resnet50_fine_tuning/" in hit for hit in hits[:3]), hits
+        page.goto(f"{served}/search.html?q=zzyzxnonsenseword")
+        page.wait_for_function("document.querySelector('#search-results') && "
+                               "document.querySelector('#search-results').innerText.length > 0", timeout=20000)
+        assert page.locator("#search-results li").count() == 0
+    assert not refused, f"the site asked the network for {refused}"
+
+
+def test_each_lesson_page_with_its_images_weighs_at_most_2_mb(site, served):
+    from coursebook import assets
+
+    weights = {}
+    for name in LESSONS:
+        with chromium_page() as page:  # a fresh profile: nothing comes from a cache
+            refused = offline(page, served)
+            sizes: dict[str, int] = {}
+            page.on("response", lambda response: sizes.__setitem__(response.url, len(response.body())))
+            page.goto(f"{served}/lessons/{name}/{name}.html")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images, if any
+            page.wait_for_load_state("networkidle")
+            weights[name] = sum(sizes.values())
+            assert not refused, f"{name} asked the network for {refused}"
+            assert any("_images/" in url for url in sizes) or name == "05_quiz", f"{name}: no figure fetched"
+    print("page weights in Chromium: " + ", ".join(f"{n} {b / 1e6:.2f} MB" for n, b in weights.items()))
+    heavy = {name: size for name, size in weights.items() if size > assets.PAGE_BUDGET_BYTES}
+    assert not heavy, f"over {assets.PAGE_BUDGET_BYTES / 1e6:.0f} MB: {heavy}"
+    assert not list(site.rglob("fontawesome.js")), "the theme's unused 1.5 MB icon script is not shipped"
