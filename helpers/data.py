@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import DatasetIntegrityError, DatasetUnavailableError, UnknownNameError
+from .image_folder import FolderAudit, audit_image_folder  # noqa: F401  (public here: lessons import it from helpers.data)
 from .storage import cache_dir, mirror_dir
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
