@@ -18,7 +18,7 @@ from pathlib import Path
 MAX_SIDE = 1024  # huge photos are decoded and kept at most this big: the model sees 224 px anyway
 BACKGROUND = (255, 255, 255)  # transparent pixels become white, as most viewers show them
 _HERE = Path(__file__).resolve().parent
-_MODEL = None
+_LOADED: dict = {}  # folder -> (model, settings): load once per folder
 
 
 def to_rgb(img):
@@ -93,10 +93,10 @@ def predict(path, folder=None):
     """``(class name, probability)`` for one photo, with the model exported beside this file."""
     import torch
 
-    global _MODEL
-    if folder is not None or _MODEL is None:
-        _MODEL = load_model(folder or _HERE)
-    model, settings = _MODEL
+    folder = str(Path(folder or _HERE).resolve())
+    if folder not in _LOADED:
+        _LOADED[folder] = load_model(folder)
+    model, settings = _LOADED[folder]
     batch = preprocess(load_rgb(path), settings["image_size"]).unsqueeze(0)
     with torch.no_grad():
         probabilities = torch.softmax(model(batch), dim=1)[0]
