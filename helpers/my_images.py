@@ -123,6 +123,7 @@ def fallback_image_folder(per_class: int | None = None, seed: int = 0) -> Path:
             (staging / cls).mkdir()
             for photo in sorted(photos[:limit]):
                 _link_or_copy(photo, staging / cls / f"{photo.parent.parent.name}_{photo.name}")
+        staging.chmod(0o755)  # mkdtemp makes it private
         os.replace(staging, target)  # atomic: never a half-built folder
     finally:
         shutil.rmtree(staging, ignore_errors=True)
