@@ -1,0 +1,120 @@
+"""Predict with an exported course model: ``predict(path) -> (class, probability)``.
+
+This file is shipped as ``predict.py`` beside an exported model (``model.pt2``, written by
+``torch.export``) and its ``labels.json``, so it must run in a fresh Python that has only
+torch and torchvision (and Pillow, which torchvision brings): it imports nothing from the
+course. The course's folder audit uses the same ``load_rgb``, so a photo is read the same way
+in training and after shipping.
+
+Command line: ``python predict.py photo.jpg [more.png ...]`` prints one JSON line per photo.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["MAX_SIDE", "load_model", "load_rgb", "predict", "preprocess", "to_rgb"]
+
+MAX_SIDE = 1024  # huge photos are decoded and kept at most this big: the model sees 224 px anyway
+BACKGROUND = (255, 255, 255)  # transparent pixels become white, as most viewers show them
+_HERE = Path(__file__).resolve().parent
+_LOADED: dict = {}  # folder -> (model, settings): load once per folder
+
+
+def to_rgb(img):
+    """Any Pillow image as 8-bit RGB: palette, transparency, CMYK, 16-bit and greyscale too."""
+    from PIL import Image
+
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        import numpy as np
+
+        # 16-bit (or float) greyscale: Pillow's own convert("L") clips at 255, so scale instead
+        array = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode != "F" else max(float(array.max()), 1e-12)
+        grey = np.clip(array / top * 255.0, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, mode="L").convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
+
+
+def load_rgb(path, max_side: int = MAX_SIDE):
+    """A photo as an RGB Pillow image, upright and at most ``max_side`` pixels on its long side.
+
+    First frame of an animated GIF/WebP; EXIF rotation applied (phones store portraits as
+    rotated landscapes); JPEGs are decoded at reduced scale when huge. Raises ``OSError``
+    (or Pillow's ``DecompressionBombError``) when the file cannot be decoded.
+    """
+    from PIL import Image, ImageOps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as img:
+            img.seek(0)
+            if img.format == "JPEG":
+                img.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale
+            upright = ImageOps.exif_transpose(img)  # a decoded copy, rotated if EXIF says so
+    upright = to_rgb(upright)
+    upright.thumbnail((max_side, max_side))
+    return upright
+
+
+def load_model(folder=_HERE):
+    """The exported model and its settings (``labels.json``) from ``folder``."""
+    import torch
+
+    folder = Path(folder)
+    settings = json.loads((folder / "labels.json").read_text())
+    program = torch.export.load(str(folder / settings["model_file"]))
+    return program.module(), settings
+
+
+def preprocess(img, image_size: int):
+    """Resize the short side, centre-crop a square, scale to [0, 1]: what the model was trained on.
+
+    ImageNet normalisation is inside the exported model.
+    """
+    from torchvision import transforms
+
+    return transforms.Compose([
+        transforms.Resize(round(image_size * 256 / 224)),
+        transforms.CenterCrop(image_size),
+        transforms.ToTensor(),
+    ])(img)
+
+
+def predict(path, folder=None):
+    """``(class name, probability)`` for one photo, with the model exported beside this file."""
+    import torch
+
+    folder = str(Path(folder or _HERE).resolve())
+    if folder not in _LOADED:
+        _LOADED[folder] = load_model(folder)
+    model, settings = _LOADED[folder]
+    batch = preprocess(load_rgb(path), settings["image_size"]).unsqueeze(0)
+    with torch.no_grad():
+        probabilities = torch.softmax(model(batch), dim=1)[0]
+    index = int(probabilities.argmax())
+    return settings["classes"][index], float(probabilities[index])
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print("usage: python predict.py PHOTO [PHOTO ...]", file=sys.stderr)
+        return 2
+    for path in argv:
+        label, probability = predict(path)
+        print(json.dumps({"path": path, "class": label, "probability": probability}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,141 @@
+"""The folder audit on a folder as messy as a real one, the leakage-free split, the upload and
+the fallback set of the capstone lesson, and the standalone loader it shares with the export."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from messy_folder import BLUE, DUPLICATE_GROUP, EXPECTED_NOTES, EXPECTED_SKIPS, RED, build_messy_folder
+
+from helpers.data import audit_image_folder
+from helpers.image_folder import MIN_IMAGES_PER_CLASS, ImageFolderError
+from helpers.my_images import choose_image_folder, fallback_image_folder, split_without_leakage, unpack_upload
+from helpers.standalone_predict import load_rgb
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    root = build_messy_folder(tmp_path_factory.mktemp("messy") / "my photos")
+    return root, audit_image_folder(root)
+
+
+def test_every_bad_file_is_skipped_with_its_reason(messy):
+    root, audit = messy
+    for name, reason in EXPECTED_SKIPS.items():
+        assert reason in audit.skipped.get(root / name, "(not skipped)"), (name, audit.skipped.get(root / name))
+    rare = [p for p in audit.skipped if p.parent.name == "rare"]
+    assert len(rare) == 3 and audit.too_few == {"rare": 3}
+    assert set(audit.skipped) == {root / n for n in EXPECTED_SKIPS} | set(rare)
+
+
+def test_fixed_files_are_usable_and_say_what_was_fixed(messy):
+    root, audit = messy
+    usable = dict(audit.usable)
+    for name, note in EXPECTED_NOTES.items():
+        assert usable.get(root / name) == "red", name
+        assert note in audit.notes[root / name], (name, audit.notes[root / name])
+
+
+def test_classes_counts_nesting_extensions_and_baseline(messy):
+    root, audit = messy
+    assert audit.classes == ["blue", "red"]
+    assert audit.counts == {"blue": BLUE, "red": RED}
+    usable = dict(audit.usable)
+    for name in ("red/IMG_0001.JPG", "red/nested/deeper/IMG_0002.JPEG", "red/bitmap.bmp", "red/web.webp"):
+        assert usable[root / name] == "red", name
+    assert audit.majority_class == "red"
+    assert audit.majority_baseline == pytest.approx(RED / (RED + BLUE))
+    assert audit.imbalance_ratio == pytest.approx(RED / BLUE)
+    problems = " ".join(audit.problems())
+    assert "imbalanced" in problems and f"{audit.majority_baseline:.3f}" in problems
+    assert f"at least {MIN_IMAGES_PER_CLASS}" in problems and "'rare'" in problems
+    table = audit.summary_markdown(max_rows=100)
+    assert "| red | 24 | 1 |" in table and "rare (left out)" in table and "`red/empty.jpg`" in table
+
+
+def test_exact_duplicates_are_grouped(messy):
+    root, audit = messy
+    assert audit.duplicates == [sorted(root / name for name in DUPLICATE_GROUP)]
+
+
+def test_loading_applies_exif_first_frame_and_conversions(messy):
+    root, _ = messy
+    rotated = load_rgb(root / "red" / "rotated.jpg")
+    assert rotated.size == (40, 80), "EXIF orientation 6 turns an 80x40 landscape upright"
+    assert max(load_rgb(root / "red" / "huge.jpg").size) == 1024
+    for name in ("animated.gif", "rgba.png", "cmyk.jpg", "palette.png"):
+        image = load_rgb(root / "red" / name)
+        assert image.mode == "RGB"
+        channels = np.asarray(image, dtype=float).mean(axis=(0, 1))
+        assert channels[0] > channels[2], f"{name}: the red first frame / red pixels must stay red"
+    sixteen = np.asarray(load_rgb(root / "red" / "sixteen_bit.png"))
+    assert 100 < sixteen.mean() < 230, "16-bit greyscale is scaled to 8 bits, not clipped to white"
+    grey = np.asarray(load_rgb(root / "red" / "la.png"))
+    assert grey.shape[2] == 3 and (grey[..., 0] == grey[..., 2]).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_split_keeps_duplicates_together_and_is_stratified(messy, seed):
+    root, audit = messy
+    splits = split_without_leakage(audit, val_fraction=0.2, test_fraction=0.2, seed=seed)
+    parts = {"train": splits.train, "val": splits.val, "test": splits.test}
+    every = [path for samples in parts.values() for path, _ in samples]
+    assert sorted(every) == sorted(path for path, _ in audit.usable), "each usable photo exactly once"
+    for path, label in splits.train + splits.val + splits.test:
+        assert splits.classes[label] == dict(audit.usable)[path]
+    digests = {name: {audit.digests[p] for p, _ in samples} for name, samples in parts.items()}
+    assert not digests["train"] & digests["test"] and not digests["train"] & digests["val"]
+    assert not digests["val"] & digests["test"]
+    for label in range(2):
+        assert sum(1 for _, y in splits.test if y == label) >= 1
+        assert sum(1 for _, y in splits.val if y == label) >= 1
+    assert split_without_leakage(audit, seed=seed) == splits, "deterministic"
+
+
+def test_a_folder_with_one_trainable_class_says_what_to_do(tmp_path):
+    build_messy_folder(tmp_path / "photos")
+    for path in (tmp_path / "photos" / "blue").iterdir():
+        path.unlink()
+    audit = audit_image_folder(tmp_path / "photos")
+    assert audit.classes == ["red"] and audit.too_few["blue"] == 0
+    with pytest.raises(ImageFolderError, match="subfolder per class"):
+        split_without_leakage(audit)
+    with pytest.raises(ImageFolderError, match="not a folder"):
+        audit_image_folder(tmp_path / "nowhere")
+
+
+def test_folder_choice_order_and_zip_upload(tmp_path, monkeypatch):
+    photos = build_messy_folder(tmp_path / "photos")
+    monkeypatch.setenv("TL_COURSE_MY_IMAGES", str(photos))
+    assert choose_image_folder().origin == "environment"
+    assert choose_image_folder(str(photos)).origin == "path"
+    with pytest.raises(ImageFolderError, match="not a folder"):
+        choose_image_folder(str(tmp_path / "typo"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in photos.rglob("*"):
+            if path.is_file():
+                archive.write(path, f"photos/{path.relative_to(photos)}")
+    monkeypatch.delenv("TL_COURSE_MY_IMAGES")
+    upload = ({"name": "photos.zip", "content": memoryview(buffer.getvalue())},)  # ipywidgets 8's value
+    source = choose_image_folder(upload=upload)
+    assert source.origin == "upload" and sorted(p.name for p in source.root.iterdir())[:2] == ["blue", "labels.csv"]
+    assert audit_image_folder(source.root).counts == {"blue": BLUE, "red": RED}
+    with pytest.raises(ImageFolderError, match="not a .zip"):
+        unpack_upload("photo.jpg", b"", tmp_path / "x")
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../outside.txt", "no")
+    with pytest.raises(ImageFolderError, match="outside"):
+        unpack_upload("evil.zip", evil.getvalue(), tmp_path / "evil")
+
+
+@pytest.mark.usefixtures("mirror")
+def test_fallback_has_four_classes_from_the_course_data():
+    root = fallback_image_folder(per_class=12)
+    audit = audit_image_folder(root)
+    assert audit.classes == ["ants", "bees", "cats", "dogs"]
+    assert all(11 <= n <= 12 for n in audit.counts.values()), audit.counts  # a placeholder may be dropped
+    assert fallback_image_folder(per_class=12) == root, "built once"
