@@ -122,7 +122,8 @@ def fallback_image_folder(per_class: int | None = None, seed: int = 0) -> Path:
             random.Random(f"{seed}-{cls}").shuffle(photos)
             (staging / cls).mkdir()
             for photo in sorted(photos[:limit]):
-                _link_or_copy(photo, staging / cls / f"{photo.parent.parent.name}_{photo.name}")
+                split_name = photo.relative_to(root).parts[0]  # train/val: keeps names unique
+                _link_or_copy(photo, staging / cls / f"{split_name}_{photo.name}")
         staging.chmod(0o755)  # mkdtemp makes it private
         os.replace(staging, target)  # atomic: never a half-built folder
     finally:

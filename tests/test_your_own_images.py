@@ -17,17 +17,17 @@ import pytest
 from conftest import REPO_ROOT
 from messy_folder import BLUE, EXPECTED_SKIPS, RED, build_messy_folder
 
-from helpers.course import execute_lesson
+from coursetools.runner import run_notebook
 
 LESSON = "06_your_own_images"
 NOTEBOOK = REPO_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
 SHIPPED_IMPORTS = {"json", "sys", "warnings", "pathlib", "__future__", "numpy", "PIL", "torch", "torchvision"}
 
 
-def _run_lesson(tmp_path, monkeypatch) -> dict:
-    monkeypatch.setenv("TL_COURSE_CACHE", str(tmp_path / "cache"))
+def _run_lesson(tmp_path, mode: str) -> dict:
     start = time.perf_counter()
-    execute_lesson(NOTEBOOK, tmp_path / "executed.ipynb", timeout=900)
+    run = run_notebook(NOTEBOOK, mode, cache=tmp_path / "cache", output=tmp_path / "executed.ipynb", timeout=900)
+    assert run.ok, run.error
     record = json.loads((tmp_path / "cache" / "results" / f"{LESSON}.json").read_text())
     record["wall_seconds"] = time.perf_counter() - start
     return record
@@ -44,7 +44,7 @@ def test_shipped_predict_py_needs_only_torch_and_torchvision():
 def test_headless_run_on_a_messy_folder_ships_a_model_that_reloads_in_a_fresh_process(tmp_path, monkeypatch):
     photos = build_messy_folder(tmp_path / "my photos")
     monkeypatch.setenv("TL_COURSE_MY_IMAGES", str(photos))
-    record = _run_lesson(tmp_path, monkeypatch)
+    record = _run_lesson(tmp_path, "quick")
     metrics = record["metrics"]
     assert record["mode"] == "quick"
     assert metrics["source"] == "environment" and metrics["classes"] == ["blue", "red"]
@@ -88,10 +88,9 @@ def test_headless_run_on_a_messy_folder_ships_a_model_that_reloads_in_a_fresh_pr
 @pytest.mark.usefixtures("mirror")
 def test_default_run_on_the_fallback_set_beats_090_with_real_weights(tmp_path, monkeypatch):
     """The learner's default run (full mode, no folder given): real MobileNetV2 ImageNet weights."""
-    monkeypatch.setenv("TL_COURSE_QUICK", "0")
     monkeypatch.delenv("TL_COURSE_MY_IMAGES", raising=False)
     monkeypatch.delenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", raising=False)
-    record = _run_lesson(tmp_path, monkeypatch)
+    record = _run_lesson(tmp_path, "full")
     metrics = record["metrics"]
     print(json.dumps({k: metrics[k] for k in ("test_accuracy", "majority_baseline", "per_class_f1", "train_val_test",
                                               "phase1_val_accuracy", "phase2_val_accuracy", "phase2_kept",
