@@ -365,6 +365,9 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     workspace = Path(workspace).resolve()
     if Path(submissions).is_dir():  # a missing folder is collect()'s error, with its fix
         _check_apart(_nbgrader_layout_root(Path(submissions)).resolve(), workspace)
+    from autograder.sandbox import check_for_grading
+
+    unsandboxed = check_for_grading(echo)  # stops here, with the fix, when bwrap is missing
     assignments = prepare_workspace(workspace, lessons, solutions)
     found, unmatched = collect(Path(submissions), assignments, pattern)
     run = GradingRun(workspace, unmatched=unmatched)
@@ -385,6 +388,8 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     if todo:
         echo(f"grading {len(todo)} notebook(s), {jobs} at a time ...")
     for done, (index, sub, digest, outcome) in enumerate(_grade_all(workspace, todo, jobs), 1):
+        if unsandboxed and outcome.status == "graded":
+            outcome.note = "; ".join(filter(None, (outcome.note, unsandboxed)))
         outcomes[index] = outcome
         state["submissions"][f"{sub.student}/{sub.assignment}"] = {
             "sha256": digest, "status": outcome.status, "note": outcome.note}

@@ -1,0 +1,1 @@
+"""Autograding the course's notebooks: the grading workflow and the sandbox its kernels run in."""
