@@ -225,8 +225,18 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
         "RLIMIT_CORE": 0,
     }})
     python = str(venv / "bin" / "python")
-    command = [python if arg == sys.executable else arg for arg in kernel_cmd]
+    kernel_python = _real_venv_path(kernel_cmd[0])
+    if kernel_python.parent.parent != venv:  # a kernelspec pointing at another environment: mount it too
+        mounts.read_only(kernel_python.parent.parent)
+    command = [str(kernel_python), *kernel_cmd[1:]]
     return [bwrap, *mounts.args, *namespaces, "--", python, "-c", _LAUNCHER, settings, *command]
+
+
+def _real_venv_path(executable: str) -> Path:
+    """``executable`` with its folders' symlinks resolved, but not its own (a venv's ``python`` is a
+    symlink to the base interpreter, which would lose the venv)."""
+    path = Path(shutil.which(executable) or executable)
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def sandbox_env(env: dict) -> dict:
