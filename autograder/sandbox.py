@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -299,16 +298,17 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)
-        import asyncio
-
-        sockets = [f"{self.ip}-{port}" for port in
-                   (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not all(os.path.exists(s) for s in sockets):
-            if self.provisioner is not None and await self.provisioner.poll() is not None:
-                break  # the sandbox exited: nbclient reports the dead kernel
-            await asyncio.sleep(0.05)
-        self._open_runtime(writable=False)
+        # ipykernel writes its connection file again after binding its sockets: the folder is taken
+        # back only once the kernel has answered (then it has finished starting up)
+        client = self.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+        except (RuntimeError, TimeoutError):
+            pass  # it died or hangs: nbclient reports it, as for any kernel
+        finally:
+            client.stop_channels()
+            self._open_runtime(writable=False)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
