@@ -31,37 +31,29 @@ class Targets:
     port: int  # a listener the test opened on 127.0.0.1
 
 
-def _read(name: str, paths: list[Path]) -> str:
+def _open(name: str, paths: list[Path], mode: str, action: str, verb: str) -> str:
+    """Open each of ``paths`` in ``mode`` and run ``action`` on ``_handle``: blocked if none opens."""
     return f'''
 _errors = []
 for _path in {[str(p) for p in paths]!r}:
     try:
-        with open(_path, "rb") as _handle:
-            _handle.read(64)
-        _report({name!r}, False, "read " + _path)
+        with open(_path, {mode!r}) as _handle:
+            {action}
+        _report({name!r}, False, "{verb} " + _path)
         break
     except OSError as _err:
         _errors.append(type(_err).__name__)
 else:
     _report({name!r}, True, ", ".join(sorted(set(_errors))))
 '''
+
+
+def _read(name: str, paths: list[Path]) -> str:
+    return _open(name, paths, "rb", "_handle.read(64)", "read")
 
 
 def _write(name: str, paths: list[Path]) -> str:
-    return f'''
-_errors = []
-for _path in {[str(p) for p in paths]!r}:
-    try:
-        with open(_path, "r+b") as _handle:
-            _handle.seek(0, 2)
-            _handle.write(b"\\npwned,999,999\\n")
-        _report({name!r}, False, "wrote " + _path)
-        break
-    except OSError as _err:
-        _errors.append(type(_err).__name__)
-else:
-    _report({name!r}, True, ", ".join(sorted(set(_errors))))
-'''
+    return _open(name, paths, "r+b", '_handle.seek(0, 2); _handle.write(b"\\npwned,999,999\\n")', "wrote")
 
 
 def attacks(t: Targets) -> dict[str, str]:
