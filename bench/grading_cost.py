@@ -75,6 +75,7 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
             "without_s": summarize([r["seconds"] for r in unsandboxed], 1),
             "ratio": summarize([a["seconds"] / b["seconds"] for a, b in zip(one, unsandboxed) if b["seconds"]], 2),
             "load_1m": [r["load_1m"] for r in unsandboxed],
+            "all_full_marks": all(r["all_full_marks"] for r in one + unsandboxed),
         },
         "jobs": sorted({r["jobs"] for r in one + whole}),
         "per_run": [{k: r[k] for k in ("students", "jobs", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole],

@@ -385,6 +385,7 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
         else:
             todo.append((index, sub, digest))
     jobs = min(grading_jobs(jobs), max(1, len(todo)))
+    _add_students(workspace, {sub.student for _, sub, _ in todo})
     if todo:
         echo(f"grading {len(todo)} notebook(s), {jobs} at a time ...")
     for done, (index, sub, digest, outcome) in enumerate(_grade_all(workspace, todo, jobs), 1):
@@ -406,6 +407,16 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+def _add_students(workspace: Path, students: set[str]) -> None:
+    """Students into the gradebook before parallel grading: two workers grading one new student's
+    lessons at once would both insert them (UNIQUE constraint failed: student.id) and one fails."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
 
 
 def _check_apart(submissions: Path, workspace: Path) -> None:
