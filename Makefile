@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: setup course test lessons lab report browser clean-venv grade bench book
+.PHONY: setup course test lessons lab report browser sandbox clean-venv grade bench book
 
 setup: $(STAMP)
 
@@ -63,6 +63,13 @@ browser:
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 	@chromium --version 2>/dev/null
 
+# bubblewrap, the sandbox each graded notebook's kernel runs in (autograder/sandbox.py), from the distribution.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends bubblewrap; }
+	@bwrap --version
+
 # The website (coursebook/): executes lessons/ in quick mode (cached locally by content, never on
 # CI), then Jupyter Book 1.x with warnings as errors, into _build/html. Offline without ImageNet
 # weights it stops and says so; TL_COURSE_ALLOW_RANDOM_WEIGHTS=1 builds with random weights (each such
@@ -73,12 +80,14 @@ book: $(STAMP)
 
 # Grading: see docs/grading.md. GRADING_DIR keeps the gradebook between runs (re-runs grade only
 # new or changed submissions); CELL_TIMEOUT bounds each graded cell (seconds); JOBS notebooks are
-# graded at once (default: one per core, at most 4).
+# graded at once (default: one per core, at most 4). Each kernel runs in a bwrap sandbox (`make sandbox`);
+# SANDBOX=off grades without it (student code then runs with your permissions; grades.csv says so).
 GRADING_DIR ?= grading
 CELL_TIMEOUT ?= 60
+SANDBOX ?= on
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [JOBS=2]"; exit 2; }
-	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) $(BIN)/python -m autograder "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [JOBS=2] [SANDBOX=off]"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) TL_COURSE_SANDBOX=$(SANDBOX) $(BIN)/python -m autograder "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
 
 # Benchmark (bench/run_bench.py; not part of `make test`): e.g. make bench BENCH_ARGS="--sections transfer vgg16 --runs 3".
 # Offline, without the Keras/ResNet18 ImageNet weights, add --allow-random-weights (flagged in the table).

@@ -1,1 +1,2 @@
-"""Instructors' autograder: collect students' notebooks, grade them with nbgrader, export grades.csv."""
+"""Instructors' autograder: collect students' notebooks, grade them with nbgrader (each kernel in a
+bubblewrap sandbox, autograder/sandbox.py), export grades.csv."""

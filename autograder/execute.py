@@ -123,6 +123,12 @@ class GradedCellsExecute(Execute):
         3, help="Kernel deaths survived per notebook before the remaining cells are failed."
     ).tag(config=True)
 
+    def __init__(self, *args, **kwargs):
+        from autograder.sandbox import kernel_manager_class  # each kernel in a sandbox (bwrap)
+
+        kwargs.setdefault("kernel_manager_class", kernel_manager_class())
+        super().__init__(*args, **kwargs)
+
     def preprocess(self, nb, resources=None, km=None):
         self._ran: list[tuple[int, NotebookNode]] = []  # cells that ran, for a replay
         self._output_budget: dict[int, int] = {}

@@ -41,6 +41,7 @@ from pathlib import Path
 from coursetools.paths import REPO_ROOT, lesson_names
 
 from .export import write_grades_csv
+from .sandbox import check_for_grading
 from .submissions import Submission, check_notebook, collect, files_digest, nbgrader_layout_root
 from .workspace import check_apart, load_api, prepare_workspace, read_state, write_state
 
@@ -136,6 +137,7 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     workspace = Path(workspace).resolve()
     if Path(submissions).is_dir():  # a missing folder is collect()'s error, with its fix
         check_apart(nbgrader_layout_root(Path(submissions)).resolve(), workspace)
+    unsandboxed = check_for_grading(echo)  # stops here, with the fix, when bwrap is missing
     assignments = prepare_workspace(workspace, lessons, solutions)
     found, unmatched = collect(Path(submissions), assignments, pattern)
     run = GradingRun(workspace, unmatched=unmatched)
@@ -153,9 +155,12 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
         else:
             todo.append((index, sub, digest))
     jobs = min(grading_jobs(jobs), max(1, len(todo)))
+    _add_students(workspace, {sub.student for _, sub, _ in todo})
     if todo:
         echo(f"grading {len(todo)} notebook(s), {jobs} at a time ...")
     for done, (index, sub, digest, outcome) in enumerate(_grade_all(workspace, todo, jobs), 1):
+        if unsandboxed and outcome.status == Status.GRADED:
+            outcome.note = "; ".join(filter(None, (outcome.note, unsandboxed)))
         outcomes[index] = outcome
         state["submissions"][f"{sub.student}/{sub.assignment}"] = {
             "sha256": digest, "status": outcome.status, "note": outcome.note}
@@ -172,6 +177,16 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+def _add_students(workspace: Path, students: set[str]) -> None:
+    """Students into the gradebook before parallel grading: two workers grading one new student's
+    lessons at once would both insert them (UNIQUE constraint failed: student.id) and one fails."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
 
 
 def _grade_all(workspace: Path, todo: list, jobs: int):

@@ -34,7 +34,7 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
     if smoke:  # the quiz alone, one student: checks the code path, not the figure
         lessons, runs, students = lessons or ["05_quiz"], 1, 2
     workdir = Path(tempfile.mkdtemp(prefix="tl-bench-grading-", dir=tmp_root))
-    one = []
+    one, unsandboxed = [], []
     for index in range(runs):
         print(f"[bench] grading one complete student, run {index + 1}/{runs} ...", flush=True)
         start_load = load_1m()
@@ -42,6 +42,10 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
         result["load_1m"] = [start_load, load_1m()]
         print(f"[bench]   {result['seconds']} s {result['per_notebook_s']} full marks: {result['all_full_marks']}", flush=True)
         one.append(result)
+        # side by side: the same student without the sandbox (autograder/sandbox.py), for its overhead
+        print(f"[bench] the same without the sandbox, run {index + 1}/{runs} ...", flush=True)
+        unsandboxed.append(_without_sandbox(benchmark_grading, lessons, workdir))
+        print(f"[bench]   {unsandboxed[-1]['seconds']} s", flush=True)
     whole = []
     for index in range(class_runs if students > 1 else 0):
         print(f"[bench] grading a class of {students}, run {index + 1}/{class_runs} ...", flush=True)
@@ -66,6 +70,28 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
         "class_s": summarize([r["seconds"] for r in whole], 1),
         "class_per_student_s": summarize([r["per_student_s"] for r in whole], 1),
         "all_full_marks": all(r["all_full_marks"] for r in one + whole),
+        "sandbox_overhead": {
+            "with_s": per_student,
+            "without_s": summarize([r["seconds"] for r in unsandboxed], 1),
+            "ratio": summarize([a["seconds"] / b["seconds"] for a, b in zip(one, unsandboxed) if b["seconds"]], 2),
+            "load_1m": [r["load_1m"] for r in unsandboxed],
+            "all_full_marks": all(r["all_full_marks"] for r in one + unsandboxed),
+        },
         "jobs": sorted({r["jobs"] for r in one + whole}),
         "per_run": [{k: r[k] for k in ("students", "jobs", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole],
     }
+
+
+def _without_sandbox(benchmark_grading, lessons, workdir) -> dict:
+    saved = os.environ.get("TL_COURSE_SANDBOX")
+    os.environ["TL_COURSE_SANDBOX"] = "off"
+    try:
+        start_load = load_1m()
+        result = benchmark_grading(1, lessons, workdir)
+        result["load_1m"] = [start_load, load_1m()]
+        return result
+    finally:
+        if saved is None:
+            del os.environ["TL_COURSE_SANDBOX"]
+        else:
+            os.environ["TL_COURSE_SANDBOX"] = saved

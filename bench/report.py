@@ -149,7 +149,16 @@ def grading_lines(grading: dict | None) -> list[str]:
             f"full marks: {grading['all_full_marks']}"
             + (f"; {'/'.join(map(str, grading['jobs']))} notebooks graded at once, so the per-notebook times overlap"
                if grading.get("jobs") else "")
-            + f"): one complete student {_spread(grading['per_student_s'])} ({per_lesson}); {klass}."]
+            + f"): one complete student {_spread(grading['per_student_s'])} ({per_lesson}); {klass}."
+            + _sandbox_overhead(grading.get("sandbox_overhead"))]
+
+
+def _sandbox_overhead(overhead: dict | None) -> str:
+    if not overhead or not overhead.get("without_s", {}).get("runs"):
+        return ""
+    return (f" Sandbox overhead, side by side: one student {_spread(overhead['with_s'])} in the sandbox, "
+            f"{_spread(overhead['without_s'])} without; ratio {_num(overhead['ratio'].get('median'), 2)}x "
+            f"(min {_num(overhead['ratio'].get('min'), 2)}, max {_num(overhead['ratio'].get('max'), 2)}).")
 
 
 def install_lines(install: dict | None) -> list[str]:

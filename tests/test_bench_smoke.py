@@ -6,6 +6,7 @@ shape of what it writes, not how fast anything is: this is not a timed test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,17 +110,23 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
 
     assert {"n_students", "lessons", "workdir"} <= set(inspect.signature(grading.benchmark_grading).parameters)
     calls = []
+    monkeypatch.delenv("TL_COURSE_SANDBOX", raising=False)
 
     def fake(n_students, lessons, workdir):
-        calls.append(n_students)
+        calls.append((n_students, os.environ.get("TL_COURSE_SANDBOX")))
         seconds = 10.0 * n_students + len(calls)
         return {"students": n_students, "lessons": ["05_quiz"], "seconds": seconds, "per_student_s": seconds / n_students,
                 "per_notebook_s": {"05_quiz": [seconds / n_students] * n_students}, "all_full_marks": True, "jobs": 2}
 
     monkeypatch.setattr(grading, "benchmark_grading", fake)
     result = grading_cost.run_grading_cost(runs=3, students=4, tmp_root=tmp_path)
-    assert calls == [1, 1, 1, 4]
-    assert result["per_student_s"] == {"median": 12.0, "min": 11.0, "max": 13.0, "runs": 3}
-    assert result["class_s"]["median"] == 44.0 and result["class_projection_s"] == 48.0
+    # each sandboxed student is followed by the same student without the sandbox (its overhead)
+    assert calls == [(1, None), (1, "off")] * 3 + [(4, None)]
+    assert "TL_COURSE_SANDBOX" not in os.environ
+    assert result["per_student_s"] == {"median": 13.0, "min": 11.0, "max": 15.0, "runs": 3}
+    assert result["sandbox_overhead"]["without_s"] == {"median": 14.0, "min": 12.0, "max": 16.0, "runs": 3}
+    assert result["sandbox_overhead"]["ratio"]["median"] == round(13 / 14, 2)
+    assert result["class_s"]["median"] == 47.0 and result["class_projection_s"] == 52.0
     line = report.grading_lines({**result, "measured_at": "2026-01-01T00:00"})[0]
-    assert "a class of 4: 44 s" in line and "2 notebooks graded at once" in line
+    assert "a class of 4: 47 s" in line and "2 notebooks graded at once" in line
+    assert "Sandbox overhead, side by side: one student 13 s (11 s-15 s, 3 runs) in the sandbox, 14 s" in line
