@@ -242,7 +242,7 @@ QUESTIONS.update({
     "q9": {
         "kind": "choice",
         "options": "abcd",
-        "hint": "VGG16 was trained in Caffe style: see the preprocessing of the backbone registry (helpers.models.BACKBONES).",
+        "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
         "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
     },
     "q10": {

@@ -46,14 +46,15 @@ def _cell_scores(workspace, lesson, student):
 
 
 def _slip(solution):
-    """Lesson 04: a classic slip, counting every parameter, frozen ones included."""
+    """Lesson 04: a classic slip, handling only BatchNorm2d (the hidden tests use BatchNorm1d)."""
     from grading_corpus import Crafted
 
     notebook = copy.deepcopy(solution)
     for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex2_count":
-            cell.source = cell.source.replace(" if p.requires_grad", "")
-    return Crafted("plausible_slip", notebook, loses={"ex2_count"})
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex2_batchnorm":
+            assert "nn.modules.batchnorm._BatchNorm" in cell.source, "update the slip with the solution"
+            cell.source = cell.source.replace("nn.modules.batchnorm._BatchNorm", "nn.BatchNorm2d")
+    return Crafted("plausible_slip", notebook, loses={"ex2_batchnorm"})
 
 
 def _digests(folder):
