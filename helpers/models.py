@@ -23,7 +23,7 @@ from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkp
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "BackboneSpec", "BACKBONES", "backbone_spec",
-    "random_weights_allowed", "load_torch_backbone", "load_keras_backbone", "count_parameters",
+    "random_weights_allowed", "load_torch_backbone", "fetch_keras_weights", "load_keras_backbone", "count_parameters",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -143,6 +143,18 @@ BACKBONES: dict[str, BackboneSpec] = {
             weights_mb=95,
             licence="Apache-2.0 code; weights MIT (Kaiming He), trained on ImageNet",
         ),
+        BackboneSpec(
+            name="efficientnetb0",
+            framework="keras",
+            input_size=224,
+            preprocessing="built into the model (Rescaling + Normalization): feed raw RGB 0-255",
+            head="include_top=False",
+            feature_dim=1280,
+            weights_file="efficientnetb0_notop.h5",
+            url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+            weights_mb=16,
+            licence="Apache-2.0 code and weights (Keras Applications, from TensorFlow's TPU models), trained on ImageNet",
+        ),
     )
 }
 
@@ -220,6 +232,34 @@ def load_torch_backbone(name: str, pretrained: bool = True, allow_random: bool |
     return model
 
 
+def fetch_keras_weights(name: str, allow_random: bool | None = None) -> str:
+    """Put a Keras backbone's ImageNet weights (no top) into Keras's cache; say where they came from.
+
+    Returns ``"imagenet"`` when the file is in Keras's cache (copied from the mirror, or
+    downloaded now), so ``keras.applications.X(weights="imagenet", include_top=False)`` loads it
+    without a download. Returns ``"random"`` only when the weights cannot be had and random
+    weights are allowed (the course's offline tests), after a loud warning. Otherwise raises
+    WeightsUnavailableError naming the fix.
+    """
+    import keras
+
+    spec = backbone_spec(name)
+    if spec.framework != "keras":
+        raise UnknownNameError(f"{name!r} is a torchvision backbone: use load_torch_backbone({name!r}).")
+    cache = spec.cache_folder()
+    if spec.seed_from_mirror() is not None:
+        return "imagenet"
+    print(f"Downloading {spec.describe_download()} into {cache} (once).")
+    try:  # Keras's cache is KERAS_HOME/models: cache_dir is its parent
+        keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir=cache.name, cache_dir=str(cache.parent))
+    except Exception as err:  # keras.utils.get_file wraps URLError in a bare Exception
+        if random_weights_allowed(allow_random):
+            _random_fallback(spec, err)
+            return "random"
+        raise _unavailable(spec, cache, err) from err
+    return "imagenet"
+
+
 def load_keras_backbone(
     name: str,
     input_shape: tuple[int, int, int] | None = None,
@@ -237,24 +277,12 @@ def load_keras_backbone(
     spec = backbone_spec(name)
     if spec.framework != "keras":
         raise UnknownNameError(f"{name!r} is a torchvision backbone: use load_torch_backbone({name!r}).")
-    build = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}[name]
+    build = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50,
+             "efficientnetb0": keras.applications.EfficientNetB0}[name]
     shape = input_shape or (spec.input_size, spec.input_size, 3)
-    if not pretrained:
-        return _tag(build(weights=None, include_top=False, input_shape=shape, **kwargs), "random")
-    cache = spec.cache_folder()
-    spec.seed_from_mirror()
-    if not (cache / spec.weights_file).exists():
-        print(f"Downloading {spec.describe_download()} into {cache} (once).")
-    try:
-        model = build(weights="imagenet", include_top=False, input_shape=shape, **kwargs)
-    except Exception as err:  # keras.utils.get_file wraps URLError in a bare Exception
-        if (cache / spec.weights_file).exists():
-            raise  # the weights are there: this is not a download problem
-        if random_weights_allowed(allow_random):
-            _random_fallback(spec, err)
-            return _tag(build(weights=None, include_top=False, input_shape=shape, **kwargs), "random")
-        raise _unavailable(spec, cache, err) from err
-    return _tag(model, "imagenet")
+    source = fetch_keras_weights(name, allow_random) if pretrained else "random"
+    weights = "imagenet" if source == "imagenet" else None
+    return _tag(build(weights=weights, include_top=False, input_shape=shape, **kwargs), source)
 
 
 def _tag(model, source: str):

@@ -12,12 +12,13 @@ RIGHT_COLOUR, WRONG_COLOUR = "#0072B2", "#D55E00"
 RIGHT_MARK, WRONG_MARK = "\u2713", "\u2717"
 
 
-def plot_history(history, title: str = "", phase_starts: Sequence[int] = ()):
+def plot_history(history, title: str = "", phase_starts: Sequence[int] = (), first_epoch: int = 1):
     """Loss and accuracy per epoch, train vs validation.
 
     ``history`` is a training.History, a Keras ``History`` or a dict of lists
     (``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``). A dashed line marks where each
-    later phase starts (e.g. fine-tuning after feature extraction).
+    later phase starts (e.g. fine-tuning after feature extraction). ``first_epoch=0`` when the
+    curves start with the model evaluated before training (epoch 0).
     """
     import matplotlib.pyplot as plt
 
@@ -28,7 +29,7 @@ def plot_history(history, title: str = "", phase_starts: Sequence[int] = ()):
         for split in ("train", "val"):
             values = curves.get(f"{split}_{metric}")
             if values:
-                ax.plot(range(1, len(values) + 1), values, marker="o", label=split)
+                ax.plot(range(first_epoch, first_epoch + len(values)), values, marker="o", label=split)
         for start in starts:
             ax.axvline(start + 0.5, color="grey", linestyle="--", label="phase switch")
         ax.set_xlabel("epoch")

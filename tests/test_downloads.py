@@ -75,8 +75,13 @@ def test_first_cells_install_helpers_then_say_what_downloads(lesson):
     announced = {kw.arg: {elt.value for elt in kw.value.elts} for kw in announce.keywords}
     # what the lesson really loads must be what its first cells announce
     source = "\n".join(cell.source for cell in code[2:])
-    used_datasets = set(re.findall(r'load_splits\("([^"]+)"', source))
-    used_backbones = set(re.findall(r'load_(?:torch|keras)_backbone\("([^"]+)"(?![^)]*pretrained=False)', source))
+    used_datasets = set(re.findall(r'(?:load_splits|fetch_dataset)\("([^"]+)"', source))
+    if "choose_image_folder(" in source:  # the capstone's fallback set is built from course datasets
+        from helpers.my_images import FALLBACK_CLASSES
+
+        used_datasets |= {dataset for dataset, _ in FALLBACK_CLASSES.values()}
+    used_backbones = set(re.findall(
+        r'(?:load_(?:torch|keras)_backbone|fetch_keras_weights)\("([^"]+)"(?![^)]*pretrained=False)', source))
     assert announced["datasets"] == used_datasets
     assert announced["backbones"] == used_backbones
 

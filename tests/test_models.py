@@ -15,7 +15,7 @@ from helpers.errors import RandomWeightsWarning, UnknownNameError, WeightsUnavai
 
 
 def test_registry_describes_each_backbone():
-    assert set(models.BACKBONES) == {"resnet18", "mobilenet_v2", "vgg16", "resnet50"}
+    assert set(models.BACKBONES) == {"resnet18", "mobilenet_v2", "vgg16", "resnet50", "efficientnetb0"}
     for spec in models.BACKBONES.values():
         assert spec.framework in {"torch", "keras"}
         assert spec.input_size == 224 and spec.feature_dim > 0 and spec.preprocessing
@@ -114,3 +114,17 @@ def test_freezing_and_parameter_counts():
     base.trainable = False
     assert models.count_parameters(model) == 5
     assert models.count_parameters(model, trainable_only=False) == 112 + 5
+
+
+def test_fetch_keras_weights_copies_from_the_mirror_and_never_downloads(isolated_cache, monkeypatch):
+    import keras
+
+    mirror = isolated_cache / "mirror"
+    (mirror / "weights" / "keras").mkdir(parents=True)
+    (mirror / "weights" / "keras" / "efficientnetb0_notop.h5").write_bytes(b"weights")
+    monkeypatch.setenv("TL_COURSE_MIRROR", str(mirror))
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: pytest.fail("must not download"))
+    assert models.fetch_keras_weights("efficientnetb0") == "imagenet"
+    assert (isolated_cache / "keras" / "models" / "efficientnetb0_notop.h5").read_bytes() == b"weights"
+    with pytest.raises(UnknownNameError, match="load_torch_backbone"):
+        models.fetch_keras_weights("resnet18")
