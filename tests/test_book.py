@@ -320,6 +320,8 @@ def test_every_page_reads_like_a_textbook_in_chromium(site, served):
     problems = []
     with chromium_page() as page:
         for relative in pages:
+            if 'http-equiv="refresh"' in (site / relative).read_text().lower():
+                continue  # a redirect stub (index.html): the page it leads to is in the list
             page.goto(f"{served}/{relative}")
             page.wait_for_load_state("load")
             for text in page.locator(".cell_output").all_inner_texts():

@@ -37,9 +37,12 @@ def test_packaged_costs_are_package_data():
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_each_lessons_cost_line_agrees_with_the_readme_table(lesson):
     lines = costs.lesson_cost_lines(lesson)
-    readme_row = next(line for line in (REPO_ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{lesson}` |"))
+    readme_rows = [line for line in (REPO_ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{lesson}` |")]
     rows = costs.lesson_costs(lesson)
-    assert rows, f"{lesson} has no measured cost"
+    if not rows:  # not benchmarked yet: both say so, neither shows a figure
+        assert "has not been measured" in lines[0] and not readme_rows, (lines, readme_rows)
+        return
+    (readme_row,) = readme_rows
     for row in rows:
         figure = costs.format_timing(row)
         assert any(f"{row['mode']} mode: {figure}" in line for line in lines)
