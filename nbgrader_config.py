@@ -4,6 +4,7 @@ Instructor sources live in solutions/NAME/NAME.ipynb; `make lessons` (nbgrader
 generate_assignment) writes the student versions to lessons/NAME/NAME.ipynb.
 """
 import os
+import sys
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
@@ -35,7 +36,13 @@ c.IgnorePattern.pattern = r"^[IWE]\d{4} \d\d:\d\d:\d\d"
 # Autograding runs only the cells that can change a grade (locked, solution and test cells),
 # bounds each cell's time (TL_COURSE_CELL_TIMEOUT, default 60 s) and output, and survives a
 # student's os._exit(): see autograder/execute.py. Validate keeps nbgrader's Execute.
-from autograder.execute import cell_timeout  # noqa: E402
+# autograder/ sits beside this file and is not pip-installed (learners install only helpers).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from autograder.execute import cell_timeout  # noqa: E402
+except ModuleNotFoundError:  # a copy of this file in a scratch course (tests): nothing is graded there
+    def cell_timeout() -> int:
+        return 60
 
 c.Autograde.autograde_preprocessors = [
     "autograder.execute.GradedCellsExecute",
