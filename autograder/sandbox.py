@@ -32,6 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.session import Session
 
 from helpers.flags import env_flag
 
@@ -302,8 +303,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)
         # ipykernel writes its connection file again after binding its sockets: the folder is taken
-        # back only once the kernel has answered (then it has finished starting up)
-        client = self.client()
+        # back only once the kernel has answered (then it has finished starting up).
+        # The probe needs a session of its own: a client made from this manager's session shares
+        # its zmq identity with the grader's client, and after a restart the kernel's ROUTER socket
+        # answers whichever of the two reconnected first (the other waits forever).
+        client = self.client(session=Session(key=self.session.key, signature_scheme=self.session.signature_scheme))
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=120)

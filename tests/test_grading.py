@@ -65,10 +65,8 @@ def _digests(folder):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_torture_corpus(lesson, tmp_path, monkeypatch):
     monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
-    # The grading workflow's own corpus, outside the sandbox: inside it, a kernel that dies
-    # (os._exit) is restarted but never answers again (a known defect, docs/grading.md), so that
-    # student's notebook ends as "error". The sandbox has its own corpus: test_grading_sandbox.py.
-    monkeypatch.setenv("TL_COURSE_SANDBOX", "off")
+    # Graded as `make grade` does, each kernel in the sandbox (when bwrap is missing the run stops
+    # and says so); test_grading_sandbox.py has the attacks on the sandbox itself.
     solutions, solution = _solutions_copy(tmp_path, lesson)
     workspace = tmp_path / "grading"
     prepare_workspace(workspace, [lesson], solutions)
