@@ -1,5 +1,5 @@
 # The course's commands. Everything runs inside .venv at the repo root (created on demand).
-#   make course   set up, fetch data and weights, execute every lesson, print a summary [MODE=quick|default|full]
+#   make course   set up, fetch data and weights, execute every lesson, print a summary [MODE=quick|default|cpu|full]
 #   make test     what CI runs
 #   make lessons  regenerate lessons/ (student versions) from solutions/ with nbgrader
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
@@ -30,7 +30,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (transfer-learning course)" >/dev/null
 	@touch $(STAMP)
 
-# MODE=quick|default|full; without it, quick on a machine without a GPU, default with one (it says which).
+# MODE=quick|default|cpu|full; without it, quick on a machine without a GPU, default with one (it says which).
+# default is what a learner's run is: full with a GPU, the lessons' cpu budget without one.
 course: $(STAMP)
 	$(BIN)/python -m helpers fetch || echo "Some downloads failed (see above): the lessons that need them will say so."
 	$(BIN)/python -m coursetools course $(if $(MODE),--mode "$(MODE)")

@@ -20,7 +20,7 @@ from .measure import load_1m, summarize
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "solutions",
+def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solutions",
                     timeout: int = 3600, executed_dir: Path | None = None, path: Path | None = None) -> dict:
     """Execute one lesson once; returns seconds, kernel peak RSS, load and what it saved.
 
@@ -32,8 +32,8 @@ def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "soluti
 
     path = path or lesson_path(name, source, REPO_ROOT)
     record = {"ok": True, "load_1m": [load_1m(), None]}
-    # default, not full: the full lesson is what a learner gets without TL_COURSE_QUICK
-    done = run_notebook(path, "quick" if quick else "default", workdir / "cache", timeout=timeout,
+    # the mode is forced (quick, cpu or full), whatever this machine would choose by itself
+    done = run_notebook(path, run_mode, workdir / "cache", timeout=timeout,
                         env={"TORCH_HOME": str(workdir / "torch"), "KERAS_HOME": str(workdir / "keras"), "MPLBACKEND": "Agg"})
     record["load_1m"][1] = load_1m()
     record.update(seconds=round(done.seconds, 2), peak_rss_mb=done.peak_rss_mb)
@@ -46,7 +46,7 @@ def run_lesson_once(name: str, quick: bool, workdir: Path, source: str = "soluti
         record["device"] = metrics.get("device")
     if executed_dir is not None:
         executed_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(done.notebook, executed_dir / f"{name}.{'quick' if quick else 'full'}.ipynb")
+        nbformat.write(done.notebook, executed_dir / f"{name}.{run_mode}.ipynb")
     return record
 
 
@@ -64,7 +64,7 @@ def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: P
             try:
                 for name in lessons:
                     echo(f"[bench] lesson {name}, {run_mode} mode, run {round_index + 1}/{runs} ...")
-                    record = run_lesson_once(name, run_mode == "quick", workdir, path=(paths or {}).get(name))
+                    record = run_lesson_once(name, run_mode, workdir, path=(paths or {}).get(name))
                     records[name][run_mode].append(record)
                     status = f"{record['seconds']:.1f} s, peak {record['peak_rss_mb']} MB" if record["ok"] else f"FAILED: {record['error']}"
                     echo(f"[bench]   {status} (load {record['load_1m']})")

@@ -59,32 +59,47 @@ def _mark(stamp: dict) -> str:
     return f"measured {stamp.get('measured_at', '?')[:16]}{smoke}"
 
 
+LESSON_MODES = {
+    "quick": "quick mode",
+    "cpu": "cpu mode (a learner's run without a GPU)",
+    "full": "full mode (a learner's run with a GPU)",
+}
+
+
 def lessons_table(data: dict) -> list[str]:
     lessons = data.get("lessons", {})
     missing = data.get("lessons_not_measured", {})
     names = sorted(set(lessons) | set(missing))
     if not names:
         return ["Lessons: not measured."]
-    lines = ["| lesson | quick mode | full mode | kernel peak memory (quick / full) | load 1 min | weights |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    modes = [m for m in LESSON_MODES if any(m in lessons.get(n, {}) or m in missing.get(n, {}) for n in names)]
+    lines = [f"| lesson | {' | '.join(LESSON_MODES[m] for m in modes)} | kernel peak memory ({' / '.join(modes)}) | load 1 min | weights |",
+             "| --- " * (len(modes) + 4) + "|"]
+    totals = {m: 0.0 for m in modes}
     for name in names:
         cells, memory, loads, weights = [], [], [], set()
-        for run_mode in ("quick", "full"):
+        for run_mode in modes:
             entry = lessons.get(name, {}).get(run_mode)
             if entry and "median_s" in entry:
                 cells.append(format_timing(entry))  # what the lesson's own cost cell prints
                 memory.append(f"{entry['peak_rss_mb'] / 1024:.1f} GB" if entry.get("peak_rss_mb") else "-")
                 loads.append(entry.get("load_1m", []))
                 weights.update(entry.get("weights_source", []))
+                if totals[run_mode] is not None:
+                    totals[run_mode] += entry["median_s"]
             else:
                 reason = missing.get(name, {}).get(run_mode, "not run (not selected with --lessons / --modes)")
                 cells.append(f"not measured: {reason}")
                 memory.append("-")
+                totals[run_mode] = None
         weights.discard("None")
         shown = ", ".join(sorted(weights)) or "-"
         if "random" in weights:
             shown += " (ImageNet weights not available offline; same compute)"
-        lines.append(f"| `{name}` | {cells[0]} | {cells[1]} | {' / '.join(memory)} | {_loads(loads)} | {shown} |")
+        lines.append(f"| `{name}` | {' | '.join(cells)} | {' / '.join(memory)} | {_loads(loads)} | {shown} |")
+    summed = [f"{m}: {format_duration(t)}" for m, t in totals.items() if t is not None]
+    if summed:
+        lines += ["", "Whole course, sum of the lessons' medians (modes with every lesson measured): " + "; ".join(summed) + "."]
     return lines
 
 

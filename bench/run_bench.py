@@ -53,8 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median, min, max); default 3")
     parser.add_argument("--lessons", nargs="+", help="lessons to time (default: all)")
-    parser.add_argument("--modes", nargs="+", choices=("quick", "full"), default=["quick", "full"],
-                        help="lesson run modes (default: both)")
+    parser.add_argument("--modes", nargs="+", choices=("quick", "cpu", "full"),
+                        help="lesson run modes (default: quick, full, and cpu on a machine without a GPU, "
+                             "where cpu is what a learner's run is)")
     parser.add_argument("--full-on-cpu", action="store_true",
                         help="also run 02/03 in full mode on a CPU-only machine (hours)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
@@ -233,7 +234,7 @@ def _lessons(args, machine: dict, data: dict, tmp_root: Path, save) -> None:
     from .lesson_costs import measure_lessons
 
     lessons = args.lessons or _lesson_names()
-    modes = list(args.modes)
+    modes = list(args.modes or (["quick", "full"] if machine.get("gpu") else ["quick", "cpu", "full"]))
     skipped = {}
     if "full" in modes and not machine.get("gpu") and not args.full_on_cpu:
         skipped = {name: FULL_MODE_TOO_SLOW[name] for name in lessons if name in FULL_MODE_TOO_SLOW}

@@ -1,8 +1,9 @@
 """Run the whole course headless: execute every lesson, time it, and summarise the results.
 
-Used by ``make course [MODE=quick|default|full]`` (learners check their setup in one command).
-Without a mode, a machine with a GPU runs the lessons as a learner opens them (``default``)
-and a machine without one runs ``quick`` mode, and the run says which and why.
+Used by ``make course [MODE=quick|default|cpu|full]`` (learners check their setup in one command).
+Without a mode, a machine with a GPU runs the lessons as a learner opens them (``default``,
+which is ``full`` there) and a machine without one runs ``quick`` mode, and the run says which
+and why. On a CPU, ``MODE=default`` is the lessons' ``cpu`` budget (``helpers.runtime``).
 """
 from __future__ import annotations
 
@@ -50,12 +51,12 @@ def choose_mode(requested: str | None, gpu: bool | None = None) -> tuple[str, st
     """(mode, why): the requested one, else ``default`` on a GPU and ``quick`` without one."""
     if requested:
         if requested not in MODES:
-            raise ValueError(f"MODE={requested!r} is not a run mode: use MODE=quick, MODE=default or MODE=full.")
+            raise ValueError(f"MODE={requested!r} is not a run mode: use MODE=quick, MODE=default, MODE=cpu or MODE=full.")
         return requested, f"MODE={requested} was asked for"
     if gpu if gpu is not None else has_gpu():
         return "default", "a GPU was found (MODE=quick for a short check)"
-    return "quick", ("no GPU was found, so every lesson runs its small version "
-                     "(MODE=default or MODE=full runs the whole lessons on this CPU: much longer)")
+    return "quick", ("no GPU was found, so every lesson runs its small version (MODE=default runs them as a "
+                     "learner does, on the lessons' CPU budget: see the README's cost table)")
 
 
 def run_course(mode: str, source: str = "solutions", out_dir: Path | None = None,

@@ -23,9 +23,10 @@ from typing import Any
 
 __all__ = ["MODES", "QUIET_ENV", "NotebookRun", "kernel_env", "quiet_frameworks", "first_error_line", "run_notebook"]
 
-# quick: the small run (TL_COURSE_QUICK=1); default: what a learner gets opening the notebook
-# (no variable set); full: the whole lesson, forced even where TL_COURSE_QUICK=1 is exported.
-MODES = ("quick", "default", "full")
+# quick: the small run (TL_COURSE_QUICK=1); default: what a learner gets opening the notebook (no
+# variable set: full with a GPU, cpu without); cpu: the CPU budget and full: the whole recipe,
+# forced (TL_COURSE_MODE) whatever the machine has and even where TL_COURSE_QUICK=1 is exported.
+MODES = ("quick", "default", "cpu", "full")
 # TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing) in every kernel and in this process.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -64,8 +65,9 @@ def kernel_env(mode: str = "quick", cache: Path | None = None, extra: dict[str, 
         raise ValueError(f"Unknown run mode {mode!r}: choose one of {', '.join(MODES)}.")
     env = {**QUIET_ENV, **os.environ}
     env.pop("TL_COURSE_QUICK", None)
+    env.pop("TL_COURSE_MODE", None)
     if mode != "default":
-        env["TL_COURSE_QUICK"] = "1" if mode == "quick" else "0"
+        env["TL_COURSE_MODE"] = mode
     if cache is not None:
         env["TL_COURSE_CACHE"] = str(cache)
     for key, value in (extra or {}).items():

@@ -117,8 +117,11 @@ def lesson_cost_lines(lesson: str, source: Path = PACKAGED_COSTS) -> list[str]:
 
 
 def show_lesson_cost(lesson: str, source: Path = PACKAGED_COSTS) -> None:
-    """Print what this lesson costs, as measured by the benchmark (``make bench``)."""
-    print("\n".join(lesson_cost_lines(lesson, source)))
+    """Print what this lesson costs, as measured by the benchmark (``make bench``), and which run
+    mode this run uses and why (``helpers.runtime.mode_reason``)."""
+    from .runtime import mode_reason
+
+    print("\n".join([*lesson_cost_lines(lesson, source), "", f"This run: {mode_reason()}"]))
 
 
 def _load_note(row: dict[str, Any]) -> str:

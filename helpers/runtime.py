@@ -1,8 +1,14 @@
-"""Runtime settings shared by every lesson: quick mode, seeding, device choice, environment report.
+"""Runtime settings shared by every lesson: run mode, seeding, device choice, environment report.
 
-Quick mode makes every notebook small enough to run in about a minute on a laptop CPU. It is
-on when ``TL_COURSE_QUICK=1`` or while nbgrader executes a notebook (nbgrader sets
-``NBGRADER_EXECUTION``); learners get the full lesson by default.
+Run modes (``mode()``):
+
+- ``full``: the lesson's whole recipe. The default on a machine with a GPU.
+- ``cpu``: the default on a machine without one: the same steps on a budget measured to fit a
+  laptop CPU (each lesson says what it changes and why), so the lesson's conclusions still
+  come from real runs. ``TL_COURSE_MODE=full`` asks for the full recipe on a CPU anyway.
+- ``quick``: tiny data, about a minute per lesson, for CI and a first look
+  (``TL_COURSE_QUICK=1`` or ``TL_COURSE_MODE=quick``).
+- ``grading``: while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``); quick settings.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from typing import Any, TypeVar
 from .flags import env_flag
 
 __all__ = [
-    "env_flag", "is_grading", "is_quick", "mode", "pick", "seed_everything", "torch_device", "tf_device",
+    "env_flag", "is_grading", "is_quick", "has_accelerator", "mode", "mode_reason", "pick", "seed_everything", "torch_device", "tf_device",
     "describe_device", "cpu_threads", "peak_rss_mb", "environment_report",
 ]
 
@@ -27,27 +33,94 @@ def is_grading() -> bool:
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
+MODE_VARIABLE = "TL_COURSE_MODE"
+CHOSEN_MODES = ("quick", "cpu", "full")
+
+
+def _chosen_mode() -> str | None:
+    """``TL_COURSE_MODE`` when set (``quick``, ``cpu`` or ``full``), else None."""
+    raw = os.environ.get(MODE_VARIABLE, "").strip().lower()
+    if not raw:
+        return None
+    if raw not in CHOSEN_MODES:
+        raise ValueError(f"{MODE_VARIABLE}={os.environ[MODE_VARIABLE]!r} is not a run mode: use "
+                         f"{', '.join(CHOSEN_MODES)}, or unset it (full with a GPU, cpu without).")
+    return raw
+
+
 def is_quick() -> bool:
     """True when lessons should run their small, fast version (CI, grading, a quick look)."""
-    return is_grading() or env_flag("TL_COURSE_QUICK")
+    return is_grading() or env_flag("TL_COURSE_QUICK") or _chosen_mode() == "quick"
+
+
+def has_accelerator() -> bool:
+    """True when a GPU (CUDA, or Apple's MPS) is there for the lesson's framework.
+
+    Asks the framework the lesson already imported (TensorFlow or torch), so that a Keras lesson
+    does not import torch to find out; with neither imported, looks for an NVIDIA driver.
+    """
+    if "torch" in sys.modules:
+        import torch
+
+        mps = getattr(torch.backends, "mps", None)
+        return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    gpus = "/proc/driver/nvidia/gpus"
+    return os.path.isdir(gpus) and bool(os.listdir(gpus))
 
 
 def mode() -> str:
-    """The run mode's name: ``"grading"``, ``"quick"`` or ``"full"``."""
+    """The run mode: ``"grading"``, ``"quick"``, ``"cpu"`` or ``"full"`` (see the module's docstring)."""
     if is_grading():
         return "grading"
-    return "quick" if is_quick() else "full"
+    if is_quick():
+        return "quick"
+    chosen = _chosen_mode()
+    if chosen:
+        return chosen
+    return "full" if has_accelerator() else "cpu"
 
 
-def pick(full: T, quick: T, grading: T | None = None) -> T:
-    """Choose a setting by run mode, e.g. ``EPOCHS = pick(full=5, quick=1)``.
+def mode_reason() -> str:
+    """One sentence: which mode this run uses and why, and how to choose another."""
+    from .audience import for_readers
 
-    ``grading`` (defaults to ``quick``) applies while nbgrader executes the notebook, where
-    only the exercises matter and the walkthrough should cost as little as possible.
+    current = mode()
+    if for_readers():  # the website: no variables or machine state
+        return (f"this page was executed in {current} mode"
+                + (" (small data: its numbers are not the lesson's results)." if current == "quick" else "."))
+    if current == "grading":
+        return "grading mode: nbgrader is executing this notebook, so the walkthrough runs on tiny data."
+    if is_quick():
+        return ("quick mode (TL_COURSE_QUICK=1 or TL_COURSE_MODE=quick): tiny data, a first look; "
+                "its numbers are not the lesson's results.")
+    if _chosen_mode():
+        return f"{current} mode, because {MODE_VARIABLE}={current} was asked for."
+    if current == "full":
+        return "full mode: a GPU was found, so the lesson runs its whole recipe."
+    return ("cpu mode: no GPU was found, so a lesson that would take too long on a CPU runs smaller settings, "
+            "measured to fit a laptop (its settings cell says which; most lessons run in full). "
+            f"{MODE_VARIABLE}=full runs the whole recipe here.")
+
+
+def pick(full: T, quick: T, grading: T | None = None, cpu: T | None = None) -> T:
+    """Choose a setting by run mode, e.g. ``EPOCHS = pick(full=5, quick=1, cpu=3)``.
+
+    ``cpu`` (defaults to ``full``) is the budget on a machine without a GPU; ``grading``
+    (defaults to ``quick``) applies while nbgrader executes the notebook, where only the
+    exercises matter and the walkthrough should cost as little as possible.
     """
-    if is_grading() and grading is not None:
+    current = mode()
+    if current == "grading" and grading is not None:
         return grading
-    return quick if is_quick() else full
+    if current in ("grading", "quick"):
+        return quick
+    if current == "cpu" and cpu is not None:
+        return cpu
+    return full
 
 
 def seed_everything(seed: int = 42) -> int:

@@ -34,13 +34,16 @@ def test_runner_reports_time_kernel_memory_and_the_first_error_as_one_plain_line
     assert (tmp_path / "out" / "n.ipynb").is_file()
 
 
-def test_runner_sets_the_mode_and_cache_in_one_place(tmp_path):
-    path = _notebook(tmp_path / "n.ipynb", "import os\nprint(os.environ.get('TL_COURSE_QUICK'), os.environ['TL_COURSE_CACHE'], "
-                     "os.environ['TF_CPP_MIN_LOG_LEVEL'])")
-    for mode, quick in (("quick", "1"), ("default", "None"), ("full", "0")):
+def test_runner_sets_the_mode_and_cache_in_one_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_COURSE_QUICK", "1")  # exported by the learner's shell: the runner's mode wins
+    path = _notebook(tmp_path / "n.ipynb", "import os\nfrom helpers.runtime import mode\n"
+                     "print(os.environ.get('TL_COURSE_MODE'), mode(), os.environ['TL_COURSE_CACHE'], os.environ['TF_CPP_MIN_LOG_LEVEL'])")
+    for mode, variable, seen in (("quick", "quick", "quick"), ("default", "None", None), ("cpu", "cpu", "cpu"), ("full", "full", "full")):
         run = runner.run_notebook(path, mode, cache=tmp_path / "c")
-        assert run.notebook.cells[0].outputs[0]["text"].split() == [quick, str(tmp_path / "c"), "2"]
-    with pytest.raises(ValueError, match="quick, default, full"):
+        printed = run.notebook.cells[0].outputs[0]["text"].split()
+        assert printed[0] == variable and printed[2:] == [str(tmp_path / "c"), "2"]
+        assert printed[1] == seen if seen else printed[1] in ("cpu", "full")  # default: cpu here, full with a GPU
+    with pytest.raises(ValueError, match="quick, default, cpu, full"):
         runner.kernel_env("fast")
 
 
@@ -61,7 +64,7 @@ def test_course_mode_says_why_and_defaults_to_quick_without_a_gpu():
     assert course.choose_mode(None, gpu=False)[0] == "quick" and "no GPU" in course.choose_mode(None, gpu=False)[1]
     assert course.choose_mode(None, gpu=True)[0] == "default"
     assert course.choose_mode("full", gpu=False) == ("full", "MODE=full was asked for")
-    with pytest.raises(ValueError, match="MODE=quick, MODE=default or MODE=full"):
+    with pytest.raises(ValueError, match="MODE=quick, MODE=default, MODE=cpu or MODE=full"):
         course.choose_mode("fast")
 
 

@@ -11,18 +11,36 @@ from helpers import runtime
 
 @pytest.mark.parametrize(
     ("env", "expected"),
-    [({}, "full"), ({"TL_COURSE_QUICK": "1"}, "quick"), ({"TL_COURSE_QUICK": "0"}, "full"),
-     ({"NBGRADER_EXECUTION": "autograde"}, "grading"), ({"NBGRADER_EXECUTION": "validate", "TL_COURSE_QUICK": "0"}, "grading")],
+    [({}, "cpu"), ({"TL_COURSE_QUICK": "1"}, "quick"), ({"TL_COURSE_QUICK": "0"}, "cpu"),
+     ({"TL_COURSE_MODE": "full"}, "full"), ({"TL_COURSE_MODE": " CPU "}, "cpu"), ({"TL_COURSE_MODE": "quick"}, "quick"),
+     ({"TL_COURSE_MODE": "full", "TL_COURSE_QUICK": "1"}, "quick"),
+     ({"NBGRADER_EXECUTION": "autograde"}, "grading"),
+     ({"NBGRADER_EXECUTION": "validate", "TL_COURSE_MODE": "full"}, "grading")],
 )
 def test_mode_follows_environment(monkeypatch, env, expected):
-    monkeypatch.delenv("TL_COURSE_QUICK", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    """Here (no GPU) a plain run is the CPU budget; the variables choose another mode."""
+    for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "has_accelerator", lambda: False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert runtime.mode() == expected
-    assert runtime.is_quick() == (expected != "full")
-    assert runtime.pick(full="F", quick="Q", grading="G") == expected[0].upper()
-    assert runtime.pick(full="F", quick="Q") == ("F" if expected == "full" else "Q")
+    assert runtime.is_quick() == (expected in ("quick", "grading"))
+    assert runtime.pick(full="F", quick="Q", grading="G", cpu="C") == expected[0].upper()
+    assert runtime.pick(full="F", quick="Q") == {"full": "F", "cpu": "F"}.get(expected, "Q")
+    assert expected.split()[0] in runtime.mode_reason()
+
+
+def test_a_gpu_runs_the_full_recipe_and_a_typo_is_an_error(monkeypatch):
+    for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "has_accelerator", lambda: True)
+    assert runtime.mode() == "full" and "GPU was found" in runtime.mode_reason()
+    monkeypatch.setenv("TL_COURSE_MODE", "cpu")
+    assert runtime.mode() == "cpu" and runtime.pick(full=1, quick=2, cpu=3) == 3
+    monkeypatch.setenv("TL_COURSE_MODE", "fast")
+    with pytest.raises(ValueError, match="TL_COURSE_MODE='fast' is not a run mode: use quick, cpu, full"):
+        runtime.mode()
 
 
 def test_seed_everything_makes_runs_repeatable():
@@ -75,4 +93,5 @@ def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
     assert models.random_weights_allowed() is False
     monkeypatch.setenv("TL_COURSE_QUICK", "FALSE")
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert runtime.mode() == "full"
+    monkeypatch.delenv("TL_COURSE_MODE", raising=False)
+    assert not runtime.is_quick()
