@@ -80,6 +80,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tutorial-max-epochs", type=int, default=15,
                         help="epochs the tutorial-style loop (d) may take to reach the target accuracy")
     parser.add_argument("--target-accuracy", type=float, default=0.95)
+    parser.add_argument("--published-epochs", type=int, default=25,
+                        help="epochs of (e), the tutorial's fine-tuning recipe as published (25)")
     parser.add_argument("--vgg16-image-size", type=int, default=160, help="VGG16 race: image size (the lesson's full mode: 160)")
     parser.add_argument("--vgg16-train-per-class", type=int, default=32, help="VGG16 race: training photos per class")
     parser.add_argument("--vgg16-val-per-class", type=int, default=8, help="VGG16 race: validation photos per class")
@@ -207,7 +209,7 @@ def _run_sections(args, machine: dict, data: dict, tmp_root: Path, save) -> None
 
             keep(run_transfer_proof(runs=args.runs, smoke=args.smoke, fine_tune_epochs=args.transfer_epochs,
                                     tutorial_max_epochs=args.tutorial_max_epochs, target=args.target_accuracy,
-                                    tmp_root=tmp_root, on_record=keep))
+                                    tmp_root=tmp_root, on_record=keep, published_epochs=args.published_epochs))
         elif section == "vgg16":
             from .vgg16_cache_speedup import run_vgg16_speedup
 

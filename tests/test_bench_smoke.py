@@ -50,7 +50,7 @@ def test_smoke_run_writes_results_and_readme_block(tmp_path):
     assert data["machine"]["cores"] >= 1 and data["machine"]["description"]
     proof = data["transfer_proof"]
     assert proof["smoke"] is True
-    for method in ("a_cached_head", "b_fine_tune", "c_random_weights", "d_tutorial_frozen"):
+    for method in ("a_cached_head", "b_fine_tune", "c_random_weights", "d_tutorial_frozen", "e_tutorial_published"):
         stats = proof["methods"][method]
         assert stats["seconds"]["runs"] == 1 and stats["seconds"]["median"] > 0
         assert 0.0 <= stats["accuracy"]["median"] <= 1.0
@@ -58,6 +58,8 @@ def test_smoke_run_writes_results_and_readme_block(tmp_path):
     assert run["c_random_weights"]["weights_source"] == "random"
     assert run["b_fine_tune"]["weights_source"] == "imagenet"  # the real mobilenet_v2 weights
     assert run["speedup_d_over_a"] == pytest.approx(run["d_tutorial_frozen"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01)  # ratios are stored rounded to 0.01
+    assert run["speedup_e_over_a"] == pytest.approx(run["e_tutorial_published"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01)
+    assert run["e_tutorial_published"]["epochs"] == 1 and run["e_tutorial_published"]["weights_source"] == "imagenet"
     race = data["vgg16_cache_speedup"]["per_run"][0]
     assert race["speedup"] == pytest.approx(race["frozen_forward_s"] / race["cached_total_s"], rel=0.02, abs=0.01)  # ratios are stored rounded to 0.01
     if "install" in sections:
