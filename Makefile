@@ -15,7 +15,6 @@ STAMP := $(VENV)/.installed
 LESSONS := $(sort $(notdir $(wildcard solutions/*)))
 PYTEST_WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export TF_ENABLE_ONEDNN_OPTS ?= 0
 
 .PHONY: setup course test lessons lab report browser sandbox clean-venv grade bench book
 

@@ -28,7 +28,9 @@ __all__ = ["MODES", "QUIET_ENV", "NotebookRun", "kernel_env", "quiet_frameworks"
 # forced (TL_COURSE_MODE) whatever the machine has and even where TL_COURSE_QUICK=1 is exported.
 MODES = ("quick", "default", "cpu", "full")
 # TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing) in every kernel and in this process.
-QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# oneDNN itself stays on (TensorFlow's default): switching it off to silence its notice made VGG16's
+# forward pass about 1.5x slower on this CPU (0.15 vs 0.22 s per 160-px photo, measured side by side).
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
