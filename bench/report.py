@@ -82,7 +82,8 @@ def lessons_table(data: dict) -> list[str]:
         for run_mode in modes:
             entry = lessons.get(name, {}).get(run_mode)
             if entry and "median_s" in entry:
-                cells.append(format_timing(entry))  # what the lesson's own cost cell prints
+                note = f" ({entry['note']})" if entry.get("note") else ""
+                cells.append(format_timing(entry) + note)  # what the lesson's own cost cell prints
                 memory.append(f"{entry['peak_rss_mb'] / 1024:.1f} GB" if entry.get("peak_rss_mb") else "-")
                 loads.append(entry.get("load_1m", []))
                 weights.update(entry.get("weights_source", []))

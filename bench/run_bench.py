@@ -67,7 +67,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: rewrite <machine>.md and the README block from the results files")
     parser.add_argument("--merge-from", type=Path, nargs="+", default=[],
-                        help="results files (same machine, e.g. written with another --out) whose measured sections are copied in first")
+                        help="results files (same machine, e.g. written with another --out) whose measured sections are copied in "
+                             "first (lessons: lesson by lesson and mode by mode; other sections whole)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny settings everywhere (1 run, small data, 01_concepts quick only): checks the harness, not the course")
     parser.add_argument("--allow-random-weights", action="store_true",
@@ -148,9 +149,18 @@ def main(argv: list[str] | None = None) -> int:
         if found.get("machine", {}).get("description") != machine["description"]:
             raise SystemExit(f"--merge-from {other}: measured on another machine ({found.get('machine', {}).get('description')}).")
         for key in MEASURED_KEYS:
-            if key in found:
+            if key not in found:
+                continue
+            if key in ("lessons", "lessons_not_measured"):  # lesson by lesson, mode by mode
+                for name, by_mode in found[key].items():
+                    data.setdefault(key, {}).setdefault(name, {}).update(by_mode)
+                    counterpart = "lessons_not_measured" if key == "lessons" else "lessons"
+                    other = data.setdefault(counterpart, {}).get(name, {})
+                    for run_mode in by_mode:  # measured there: no longer "not measured" here, and vice versa
+                        other.pop(run_mode, None)
+            else:
                 data[key] = found[key]
-                merged.add(key)
+            merged.add(key)
     data["machine"] = machine
     data.setdefault("about", {})
     data["about"].update({

@@ -27,7 +27,7 @@ __all__ = [
 
 PACKAGED_COSTS = Path(__file__).with_name("measured_costs.json")
 # What the bundle keeps of a measurement (a results file also has every run's figures).
-COST_KEYS = ("median_s", "min_s", "max_s", "runs", "peak_rss_mb", "load_1m")
+COST_KEYS = ("median_s", "min_s", "max_s", "runs", "peak_rss_mb", "load_1m", "note")
 MACHINE_KEYS = ("description", "cores", "gpu")
 
 
@@ -92,7 +92,8 @@ def bundle_costs(results_dir: Path) -> dict[str, Any]:
     for found in read_costs(results_dir):
         machines.append({
             "machine": {key: found.machine.get(key) for key in MACHINE_KEYS},
-            "lessons": {name: {mode: {key: stats.get(key) for key in COST_KEYS} for mode, stats in sorted(modes.items())}
+            "lessons": {name: {mode: {key: stats.get(key) for key in COST_KEYS if key != "note" or stats.get(key)}
+                                for mode, stats in sorted(modes.items())}
                         for name, modes in sorted(found.lessons.items())},
         })
     return {"generated_by": "make bench (bench/results/*.json); do not edit", "machines": machines}
@@ -112,7 +113,8 @@ def lesson_cost_lines(lesson: str, source: Path = PACKAGED_COSTS) -> list[str]:
     lines = [f"Measured cost of {lesson} (median of runs, min-max; `make bench`):"]
     for row in rows:
         rss = f", peak memory {row['peak_rss_mb'] / 1024:.1f} GB" if row.get("peak_rss_mb") else ""
-        lines.append(f"  {row['machine']}, {row['mode']} mode: {format_timing(row)}{rss}{_load_note(row)}")
+        note = f"; {row['note']}" if row.get("note") else ""  # how it was measured, where that matters
+        lines.append(f"  {row['machine']}, {row['mode']} mode: {format_timing(row)}{rss}{_load_note(row)}{note}")
     return lines
 
 

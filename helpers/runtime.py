@@ -12,6 +12,7 @@ Run modes (``mode()``):
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 from .flags import env_flag
 
 __all__ = [
-    "env_flag", "is_grading", "is_quick", "has_accelerator", "mode", "mode_reason", "pick", "seed_everything", "torch_device", "tf_device",
+    "env_flag", "is_grading", "is_quick", "has_accelerator", "mode", "mode_reason", "pick", "quiet_native_startup", "seed_everything", "torch_device", "tf_device",
     "describe_device", "cpu_threads", "peak_rss_mb", "environment_report",
 ]
 
@@ -121,6 +122,30 @@ def pick(full: T, quick: T, grading: T | None = None, cpu: T | None = None) -> T
     if current == "cpu" and cpu is not None:
         return cpu
     return full
+
+
+@contextlib.contextmanager
+def quiet_native_startup():
+    """Send what C++ libraries print while they load (TensorFlow's oneDNN and CUDA notices) nowhere.
+
+    Wrap the framework imports of a setup cell in it. TensorFlow prints its oneDNN notice
+    straight to the process's stderr, before its own log level applies, and Jupyter shows that
+    as an error-coloured block. Python's exceptions are not affected: an import that fails
+    still raises its error here.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (some embedded interpreters): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def seed_everything(seed: int = 42) -> int:

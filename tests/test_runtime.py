@@ -95,3 +95,18 @@ def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv("TL_COURSE_MODE", raising=False)
     assert not runtime.is_quick()
+
+
+def test_quiet_native_startup_drops_only_what_native_code_writes_inside(capfd):
+    import os
+
+    os.write(2, b"before\n")
+    with runtime.quiet_native_startup():
+        os.write(2, b"oneDNN custom operations are on\n")  # what TensorFlow's C++ writes on import
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "before\nafter\n"
+    with pytest.raises(ModuleNotFoundError):  # a failing import still says so
+        with runtime.quiet_native_startup():
+            import no_such_framework  # noqa: F401
+    os.write(2, b"restored\n")
+    assert capfd.readouterr().err == "restored\n"
