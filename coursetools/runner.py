@@ -29,7 +29,9 @@ __all__ = ["MODES", "QUIET_ENV", "NotebookRun", "kernel_env", "quiet_frameworks"
 MODES = ("quick", "default", "cpu", "full")
 # TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing) in every kernel and in this process.
 # oneDNN itself stays on (TensorFlow's default): switching it off to silence its notice made VGG16's
-# forward pass about 1.5x slower on this CPU (0.15 vs 0.22 s per 160-px photo, measured side by side).
+# forward pass about 1.5x slower on the 2-core benchmark machine (0.15 vs 0.22 s per 160-px photo,
+# one side-by-side measurement while another job shared the CPU). The Keras lessons silence the
+# notice with helpers.runtime.quiet_native_startup instead.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
