@@ -55,7 +55,7 @@ def test_cost_cell_works_from_an_installed_copy_of_helpers(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     out = subprocess.run([sys.executable, "-c", "from helpers.results import show_lesson_cost; show_lesson_cost('01_concepts')"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
-    assert "not been measured" not in out and "quick mode: " in out
+    assert "not been measured" not in out and "cpu mode: " in out and "This run: " in out
 
 
 def test_reader_refuses_a_corrupt_file_and_reads_nothing_as_nothing(tmp_path):
