@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import random
 import shutil
 import socket
+import time
 
 import nbformat
 import pytest
@@ -160,3 +162,33 @@ def test_sandbox_switch_rejects_nonsense(monkeypatch):
     monkeypatch.setenv(sandbox.MEMORY_VARIABLE, "lots")
     with pytest.raises(ValueError, match=sandbox.MEMORY_VARIABLE):
         sandbox.bwrap_command("bwrap", ["python"], REPO_ROOT, REPO_ROOT, {})
+
+
+@needs_bwrap
+def test_a_graded_kernel_leaves_no_process_behind(tmp_path, monkeypatch):
+    """Grading kills each kernel when its notebook is done (no graceful shutdown): killing the
+    sandbox must end every process in it, even one that left the kernel's session."""
+    import psutil
+
+    from autograder.execute import GradedCellsExecute
+
+    monkeypatch.delenv(sandbox.SWITCH_VARIABLE, raising=False)
+    marker = f"{random.randint(10_000, 99_999)}.5"  # sleep's argument: this test's processes only
+    cell = nbformat.v4.new_code_cell(
+        "import subprocess\n"
+        f"daemon = subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        "print('started', daemon.pid)",
+        metadata={"nbgrader": {"grade_id": "ex", "solution": True, "grade": False, "locked": False}})
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    executor = GradedCellsExecute(timeout=60)
+    assert executor.shutdown_kernel == "immediate"
+    executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert "started" in nb.cells[0].outputs[0]["text"], nb.cells[0].outputs
+
+    def survivors():
+        return [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[-1:] == [marker]]
+
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not survivors(), "a process started in the sandbox outlived its kernel"
