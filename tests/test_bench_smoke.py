@@ -132,3 +132,9 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
     line = report.grading_lines({**result, "measured_at": "2026-01-01T00:00"})[0]
     assert "a class of 4: 47 s" in line and "2 notebooks graded at once" in line
     assert "Sandbox overhead, side by side: one student 13 s (11 s-15 s, 3 runs) in the sandbox, 14 s" in line
+    assert "Goals: a class of 4 <= 15 min in every run met; sandbox <= 1.2x (median of pairs) met." in line
+    slow = {**result, "class_s": {**result["class_s"], "max": 901.0},
+            "sandbox_overhead": {**result["sandbox_overhead"], "ratio": {"median": 1.3}}}
+    assert "in every run NOT met; sandbox <= 1.2x (median of pairs) NOT met" in report.grading_lines(slow)[0]
+    projected = {**result, "class_students": None}
+    assert "<= 15 min not shown (no class was graded)" in report.grading_lines(projected)[0]
