@@ -9,6 +9,7 @@ lesson's saved results finds them.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -75,6 +76,44 @@ def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: P
     return lesson_stats(records)
 
 
+def code_files(name: str, root: Path = REPO_ROOT) -> list[str]:
+    """What a lesson run executes, relative to ``root``: its notebook, the ``helpers`` package and
+    the runner that sets the kernel's environment. Runs pool only when all of it is the same."""
+    helpers = sorted(str(p.relative_to(root)) for p in (root / "helpers").rglob("*.py"))
+    return [f"solutions/{name}/{name}.ipynb", *helpers, "coursetools/runner.py"]
+
+
+def code_digest(name: str, read=None, root: Path = REPO_ROOT) -> str:
+    """SHA-256 of ``code_files`` (each path and content); ``read(path) -> bytes`` defaults to the checkout."""
+    read = read or (lambda path: (root / path).read_bytes())
+    digest = hashlib.sha256()
+    for path in code_files(name, root):
+        digest.update(path.encode() + b"\0" + read(path) + b"\0")
+    return digest.hexdigest()
+
+
+def pool_entries(old: dict, new: dict) -> dict:
+    """One entry from two measurements of the same code (same ``code_sha256``): every run of both."""
+    if not old.get("code_sha256") or old.get("code_sha256") != new.get("code_sha256"):
+        raise ValueError("only runs of the same code (code_sha256) can be pooled")
+    entry = {**new}
+    for key in ("seconds", "peak_rss_mb_each", "load_1m"):
+        entry[key] = list(old.get(key, [])) + list(new.get(key, []))
+    for key in ("weights_source", "device"):
+        entry[key] = sorted(set(old.get(key, [])) | set(new.get(key, [])))
+    entry["runs"] = len(entry["seconds"])
+    time_stats = summarize(entry["seconds"], 1)
+    rss = [v for v in entry["peak_rss_mb_each"] if v is not None]
+    entry.update(median_s=time_stats["median"], min_s=time_stats["min"], max_s=time_stats["max"],
+                 peak_rss_mb=max(rss) if rss else None)
+    entry["measured_at"] = max(old.get("measured_at", ""), new.get("measured_at", ""))
+    entry["pooled"] = sorted({*old.get("pooled", [old.get("measured_at", "?")]), new.get("measured_at", "?")})
+    notes = [n for n in (old.get("note"), new.get("note")) if n]
+    if notes:
+        entry["note"] = "; ".join(dict.fromkeys(notes))
+    return entry
+
+
 def lesson_stats(records: dict) -> dict:
     """Results-file entries: the ``median_s``/``min_s``/``max_s``/``runs``/``peak_rss_mb`` that
     ``helpers.costs`` reads, plus every run's seconds, memory and load."""
@@ -91,6 +130,7 @@ def lesson_stats(records: dict) -> dict:
                 "load_1m": [r["load_1m"] for r in runs],
                 "weights_source": sorted({str(r.get("weights_source")) for r in good}),
                 "device": sorted({str(r.get("device")) for r in good}),
+                "code_sha256": code_digest(name) if (REPO_ROOT / "solutions" / name).is_dir() else None,
             }
             if good:
                 time_stats = summarize(entry["seconds"], 1)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import report
 from .machine import describe_machine, machine_slug
+from .lesson_costs import pool_entries
 from .measure import load_1m
 from helpers.runtime import env_flag
 
@@ -68,7 +69,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure nothing: rewrite <machine>.md and the README block from the results files")
     parser.add_argument("--merge-from", type=Path, nargs="+", default=[],
                         help="results files (same machine, e.g. written with another --out) whose measured sections are copied in "
-                             "first (lessons: lesson by lesson and mode by mode; other sections whole)")
+                             "first (lessons: lesson by lesson and mode by mode; runs of the same code, code_sha256, pool; "
+                             "other sections whole)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny settings everywhere (1 run, small data, 01_concepts quick only): checks the harness, not the course")
     parser.add_argument("--allow-random-weights", action="store_true",
@@ -153,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if key in ("lessons", "lessons_not_measured"):  # lesson by lesson, mode by mode
                 for name, by_mode in found[key].items():
-                    data.setdefault(key, {}).setdefault(name, {}).update(by_mode)
+                    here = data.setdefault(key, {}).setdefault(name, {})
+                    for run_mode, entry in by_mode.items():
+                        before = here.get(run_mode)
+                        same_code = (key == "lessons" and isinstance(before, dict) and before.get("code_sha256")
+                                     and before.get("code_sha256") == entry.get("code_sha256"))
+                        # runs of the same code pool; anything else replaces what was there
+                        here[run_mode] = pool_entries(before, entry) if same_code else entry
                     counterpart = "lessons_not_measured" if key == "lessons" else "lessons"
                     other = data.setdefault(counterpart, {}).get(name, {})
                     for run_mode in by_mode:  # measured there: no longer "not measured" here, and vice versa

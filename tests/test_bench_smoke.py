@@ -138,3 +138,55 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
     assert "in every run NOT met; sandbox <= 1.2x (median of pairs) NOT met" in report.grading_lines(slow)[0]
     projected = {**result, "class_students": None}
     assert "<= 15 min not shown (no class was graded)" in report.grading_lines(projected)[0]
+
+
+def test_runs_pool_only_for_the_same_code(tmp_path):
+    """Lesson runs measured apart (two `make bench` calls) pool only when the notebook, helpers and
+    runner were byte-for-byte the same; the merge of results files replaces them otherwise."""
+    root = tmp_path / "repo"
+    for path, text in {"solutions/x/x.ipynb": "{}", "helpers/a.py": "A = 1", "coursetools/runner.py": "R"}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    first = lesson_costs.code_digest("x", root=root)
+    assert lesson_costs.code_digest("x", root=root) == first
+    (root / "helpers" / "a.py").write_text("A = 2")
+    assert lesson_costs.code_digest("x", root=root) != first
+    assert lesson_costs.code_digest("x", read=lambda p: (root / p).read_bytes().replace(b"2", b"1"), root=root) == first
+
+    def entry(seconds, stamp, code="abc"):
+        return {"seconds": seconds, "peak_rss_mb_each": [100.0] * len(seconds), "load_1m": [[1, 1]] * len(seconds),
+                "weights_source": ["random"], "device": ["cpu"], "code_sha256": code, "measured_at": stamp,
+                "runs": len(seconds)}
+
+    pooled = lesson_costs.pool_entries(entry([440.0], "2026-12-03T12:49"), entry([400.0, 500.0], "2026-12-03T16:00"))
+    assert pooled["seconds"] == [440.0, 400.0, 500.0] and pooled["runs"] == 3
+    assert (pooled["median_s"], pooled["min_s"], pooled["max_s"]) == (440.0, 400.0, 500.0)
+    assert pooled["pooled"] == ["2026-12-03T12:49", "2026-12-03T16:00"] and pooled["measured_at"] == "2026-12-03T16:00"
+    with pytest.raises(ValueError, match="same code"):
+        lesson_costs.pool_entries(entry([1.0], "t1"), entry([2.0], "t2", code="other"))
+
+
+def test_merge_from_pools_same_code_and_replaces_other(tmp_path):
+    from bench.machine import describe_machine, machine_slug
+
+    machine = describe_machine()
+    base, extra = tmp_path / "base", tmp_path / "extra"
+
+    def write(folder, lessons):
+        folder.mkdir()
+        (folder / f"{machine_slug(machine)}.json").write_text(json.dumps({"machine": machine, "lessons": lessons}))
+
+    def entry(seconds, code):
+        return {"seconds": seconds, "peak_rss_mb_each": [1.0] * len(seconds), "load_1m": [], "weights_source": ["none"],
+                "device": ["cpu"], "code_sha256": code, "measured_at": "t", "runs": len(seconds),
+                "median_s": seconds[0], "min_s": seconds[0], "max_s": seconds[0], "peak_rss_mb": 1.0}
+
+    write(base, {"05_quiz": {"cpu": entry([10.0], "same"), "quick": entry([1.0], "old")}})
+    write(extra, {"05_quiz": {"cpu": entry([12.0, 14.0], "same"), "quick": entry([2.0], "new")}})
+    done = subprocess.run([sys.executable, "-m", "bench.run_bench", "--report-only", "--no-readme", "--out", str(base),
+                           "--merge-from", str(extra / f"{machine_slug(machine)}.json")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    merged = json.loads((base / f"{machine_slug(machine)}.json").read_text())["lessons"]["05_quiz"]
+    assert merged["cpu"]["seconds"] == [10.0, 12.0, 14.0] and merged["cpu"]["median_s"] == 12.0
+    assert merged["quick"]["seconds"] == [2.0]
