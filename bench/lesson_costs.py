@@ -102,16 +102,20 @@ def pool_entries(old: dict, new: dict) -> dict:
     for key in ("weights_source", "device"):
         entry[key] = sorted(set(old.get(key, [])) | set(new.get(key, [])))
     entry["runs"] = len(entry["seconds"])
-    time_stats = summarize(entry["seconds"], 1)
-    rss = [v for v in entry["peak_rss_mb_each"] if v is not None]
-    entry.update(median_s=time_stats["median"], min_s=time_stats["min"], max_s=time_stats["max"],
-                 peak_rss_mb=max(rss) if rss else None)
+    entry.update(_timing(entry["seconds"], entry["peak_rss_mb_each"]))
     entry["measured_at"] = max(old.get("measured_at", ""), new.get("measured_at", ""))
     entry["pooled"] = sorted({*old.get("pooled", [old.get("measured_at", "?")]), new.get("measured_at", "?")})
     notes = [n for n in (old.get("note"), new.get("note")) if n]
     if notes:
         entry["note"] = "; ".join(dict.fromkeys(notes))
     return entry
+
+
+def _timing(seconds: list[float], peak_rss_mb_each: list) -> dict:
+    """The fields ``helpers.costs`` reads: median/min/max seconds and the highest peak memory."""
+    stats = summarize(seconds, 1)
+    rss = [v for v in peak_rss_mb_each if v is not None]
+    return {"median_s": stats["median"], "min_s": stats["min"], "max_s": stats["max"], "peak_rss_mb": max(rss) if rss else None}
 
 
 def lesson_stats(records: dict) -> dict:
@@ -133,10 +137,7 @@ def lesson_stats(records: dict) -> dict:
                 "code_sha256": code_digest(name) if (REPO_ROOT / "solutions" / name).is_dir() else None,
             }
             if good:
-                time_stats = summarize(entry["seconds"], 1)
-                rss = [r["peak_rss_mb"] for r in good if r["peak_rss_mb"] is not None]
-                entry.update(median_s=time_stats["median"], min_s=time_stats["min"], max_s=time_stats["max"],
-                             peak_rss_mb=max(rss) if rss else None)
+                entry.update(_timing(entry["seconds"], entry["peak_rss_mb_each"]))
             failures = [r["error"] for r in runs if not r["ok"]]
             if failures:
                 entry["failures"] = failures
