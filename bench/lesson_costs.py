@@ -92,6 +92,21 @@ def code_digest(name: str, read=None, root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
+def pooled_stamps(entry: dict) -> list[str]:
+    """When the runs of an entry were measured (one stamp per ``make bench`` call pooled into it)."""
+    return entry.get("pooled") or [entry.get("measured_at", "?")]
+
+
+def merge_entry(old: dict | None, new: dict) -> dict:
+    """What a results merge keeps for one lesson and mode: the runs of both when the code is the same
+    and ``new`` is not already in ``old`` (merging a file twice counts its runs once), else ``new``."""
+    if not isinstance(old, dict) or not old.get("code_sha256") or old.get("code_sha256") != new.get("code_sha256"):
+        return new
+    if new.get("measured_at") in pooled_stamps(old):
+        return old
+    return pool_entries(old, new)
+
+
 def pool_entries(old: dict, new: dict) -> dict:
     """One entry from two measurements of the same code (same ``code_sha256``): every run of both."""
     if not old.get("code_sha256") or old.get("code_sha256") != new.get("code_sha256"):
@@ -104,7 +119,7 @@ def pool_entries(old: dict, new: dict) -> dict:
     entry["runs"] = len(entry["seconds"])
     entry.update(_timing(entry["seconds"], entry["peak_rss_mb_each"]))
     entry["measured_at"] = max(old.get("measured_at", ""), new.get("measured_at", ""))
-    entry["pooled"] = sorted({*old.get("pooled", [old.get("measured_at", "?")]), new.get("measured_at", "?")})
+    entry["pooled"] = sorted({*pooled_stamps(old), new.get("measured_at", "?")})
     notes = [n for n in (old.get("note"), new.get("note")) if n]
     if notes:
         entry["note"] = "; ".join(dict.fromkeys(notes))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import report
 from .machine import describe_machine, machine_slug
-from .lesson_costs import pool_entries
+from .lesson_costs import merge_entry
 from .measure import load_1m
 from helpers.runtime import env_flag
 
@@ -156,12 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             if key in ("lessons", "lessons_not_measured"):  # lesson by lesson, mode by mode
                 for name, by_mode in found[key].items():
                     here = data.setdefault(key, {}).setdefault(name, {})
-                    for run_mode, entry in by_mode.items():
-                        before = here.get(run_mode)
-                        same_code = (key == "lessons" and isinstance(before, dict) and before.get("code_sha256")
-                                     and before.get("code_sha256") == entry.get("code_sha256"))
-                        # runs of the same code pool; anything else replaces what was there
-                        here[run_mode] = pool_entries(before, entry) if same_code else entry
+                    for run_mode, entry in by_mode.items():  # runs of the same code pool, others replace
+                        here[run_mode] = merge_entry(here.get(run_mode), entry) if key == "lessons" else entry
                     counterpart = "lessons_not_measured" if key == "lessons" else "lessons"
                     other = data.setdefault(counterpart, {}).get(name, {})
                     for run_mode in by_mode:  # measured there: no longer "not measured" here, and vice versa

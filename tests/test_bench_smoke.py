@@ -176,12 +176,12 @@ def test_merge_from_pools_same_code_and_replaces_other(tmp_path):
         folder.mkdir()
         (folder / f"{machine_slug(machine)}.json").write_text(json.dumps({"machine": machine, "lessons": lessons}))
 
-    def entry(seconds, code):
+    def entry(seconds, code, stamp="2026-12-03T16:00"):
         return {"seconds": seconds, "peak_rss_mb_each": [1.0] * len(seconds), "load_1m": [], "weights_source": ["none"],
-                "device": ["cpu"], "code_sha256": code, "measured_at": "t", "runs": len(seconds),
+                "device": ["cpu"], "code_sha256": code, "measured_at": stamp, "runs": len(seconds),
                 "median_s": seconds[0], "min_s": seconds[0], "max_s": seconds[0], "peak_rss_mb": 1.0}
 
-    write(base, {"05_quiz": {"cpu": entry([10.0], "same"), "quick": entry([1.0], "old")}})
+    write(base, {"05_quiz": {"cpu": entry([10.0], "same", "2026-12-03T12:00"), "quick": entry([1.0], "old")}})
     write(extra, {"05_quiz": {"cpu": entry([12.0, 14.0], "same"), "quick": entry([2.0], "new")}})
     done = subprocess.run([sys.executable, "-m", "bench.run_bench", "--report-only", "--no-readme", "--out", str(base),
                            "--merge-from", str(extra / f"{machine_slug(machine)}.json")],
@@ -190,3 +190,6 @@ def test_merge_from_pools_same_code_and_replaces_other(tmp_path):
     merged = json.loads((base / f"{machine_slug(machine)}.json").read_text())["lessons"]["05_quiz"]
     assert merged["cpu"]["seconds"] == [10.0, 12.0, 14.0] and merged["cpu"]["median_s"] == 12.0
     assert merged["quick"]["seconds"] == [2.0]
+    # the same file merged again: its runs are already in, and are not counted twice
+    again = lesson_costs.merge_entry(merged["cpu"], entry([12.0, 14.0], "same"))
+    assert again["seconds"] == [10.0, 12.0, 14.0]
