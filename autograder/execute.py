@@ -126,7 +126,7 @@ class GradedCellsExecute(Execute):
     @default("shutdown_kernel")
     def _kill_kernel_when_done(self):
         # Once the last graded cell has answered, nothing is left to wait for: a graceful
-        # shutdown lets the kernel's interpreter finalize torch, about 1.5-2.7 s per notebook
+        # shutdown lets the kernel's interpreter finalize torch, about 1.5-2.8 s per notebook
         # (measured), a fifth of grading a lesson. Killing the sandbox ends every process in it.
         return "immediate"
 

@@ -31,8 +31,9 @@ def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solu
     from coursetools.paths import lesson_path
     from coursetools.runner import run_notebook
 
+    # what this run executes, hashed before it starts (a tiny notebook given by ``path`` has none)
+    record = {"ok": True, "load_1m": [load_1m(), None], "code_sha256": None if path else code_digest(name, source=source)}
     path = path or lesson_path(name, source, REPO_ROOT)
-    record = {"ok": True, "load_1m": [load_1m(), None]}
     # the mode is forced (quick, cpu or full), whatever this machine would choose by itself
     done = run_notebook(path, run_mode, workdir / "cache", timeout=timeout,
                         env={"TORCH_HOME": str(workdir / "torch"), "KERAS_HOME": str(workdir / "keras"), "MPLBACKEND": "Agg"})
@@ -76,18 +77,18 @@ def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: P
     return lesson_stats(records)
 
 
-def code_files(name: str, root: Path = REPO_ROOT) -> list[str]:
+def code_files(name: str, root: Path = REPO_ROOT, source: str = "solutions") -> list[str]:
     """What a lesson run executes, relative to ``root``: its notebook, the ``helpers`` package and
     the runner that sets the kernel's environment. Runs pool only when all of it is the same."""
     helpers = sorted(str(p.relative_to(root)) for p in (root / "helpers").rglob("*.py"))
-    return [f"solutions/{name}/{name}.ipynb", *helpers, "coursetools/runner.py"]
+    return [f"{source}/{name}/{name}.ipynb", *helpers, "coursetools/runner.py"]
 
 
-def code_digest(name: str, read=None, root: Path = REPO_ROOT) -> str:
+def code_digest(name: str, read=None, root: Path = REPO_ROOT, source: str = "solutions") -> str:
     """SHA-256 of ``code_files`` (each path and content); ``read(path) -> bytes`` defaults to the checkout."""
     read = read or (lambda path: (root / path).read_bytes())
     digest = hashlib.sha256()
-    for path in code_files(name, root):
+    for path in code_files(name, root, source):
         digest.update(path.encode() + b"\0" + read(path) + b"\0")
     return digest.hexdigest()
 
@@ -133,6 +134,11 @@ def _timing(seconds: list[float], peak_rss_mb_each: list) -> dict:
     return {"median_s": stats["median"], "min_s": stats["min"], "max_s": stats["max"], "peak_rss_mb": max(rss) if rss else None}
 
 
+def _one(values: set):
+    """The value all runs share, else None (runs of different code are never pooled later)."""
+    return next(iter(values)) if len(values) == 1 else None
+
+
 def lesson_stats(records: dict) -> dict:
     """Results-file entries: the ``median_s``/``min_s``/``max_s``/``runs``/``peak_rss_mb`` that
     ``helpers.costs`` reads, plus every run's seconds, memory and load."""
@@ -149,7 +155,7 @@ def lesson_stats(records: dict) -> dict:
                 "load_1m": [r["load_1m"] for r in runs],
                 "weights_source": sorted({str(r.get("weights_source")) for r in good}),
                 "device": sorted({str(r.get("device")) for r in good}),
-                "code_sha256": code_digest(name) if (REPO_ROOT / "solutions" / name).is_dir() else None,
+                "code_sha256": _one({r.get("code_sha256") for r in good}),
             }
             if good:
                 entry.update(_timing(entry["seconds"], entry["peak_rss_mb_each"]))

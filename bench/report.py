@@ -192,9 +192,9 @@ def _grading_goals(grading: dict) -> str:
     """The grading goals, judged on measurements only (a projection never meets a goal)."""
     size = grading.get("class_size", 30)
     if grading.get("class_students") and grading.get("class_s", {}).get("max") is not None:
-        klass = f"a class of {size} <= 15 min in every run {_goal(grading['class_s']['max'] <= CLASS_GOAL_S)}"
+        klass = f"a class of {size} <= {CLASS_GOAL_S // 60} min in every run {_goal(grading['class_s']['max'] <= CLASS_GOAL_S)}"
     else:
-        klass = f"a class of {size} <= 15 min not shown (no class was graded)"
+        klass = f"a class of {size} <= {CLASS_GOAL_S // 60} min not shown (no class was graded)"
     ratio = (grading.get("sandbox_overhead") or {}).get("ratio", {}).get("median")
     sandbox = ("sandbox overhead not measured" if ratio is None
                else f"sandbox <= {SANDBOX_GOAL_RATIO}x (median of pairs) {_goal(ratio <= SANDBOX_GOAL_RATIO)}")
