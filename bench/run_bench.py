@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="lesson run modes (default: quick, full, and cpu on a machine without a GPU, "
                              "where cpu is what a learner's run is)")
     parser.add_argument("--full-on-cpu", action="store_true",
-                        help="also run 02/03 in full mode on a CPU-only machine (27-35 min per run on 2 cores, measured)")
+                        help="also run 02/03 in full mode on a CPU-only machine (about half an hour per run on "
+                             "2 cores: the full-mode column of bench/results/<machine>.md has the measured cost)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="folder for <machine>.json and <machine>.md (default bench/results; "
                              "only then is helpers/measured_costs.json rewritten)")
