@@ -8,8 +8,7 @@ default, ``learner``) get the full, machine-specific messages.
 """
 from __future__ import annotations
 
-import os
-
+from .config import env_text
 from .errors import CourseError
 
 __all__ = ["AUDIENCE_VARIABLE", "AUDIENCES", "RANDOM_WEIGHTS_FLAG", "for_readers", "flag_random_weights"]
@@ -22,7 +21,7 @@ RANDOM_WEIGHTS_FLAG = "tl_course_random_weights"
 
 def for_readers() -> bool:
     """True while the website build executes the lesson (``TL_COURSE_AUDIENCE=reader``)."""
-    value = os.environ.get(AUDIENCE_VARIABLE, "").strip().lower() or "learner"
+    value = (env_text(AUDIENCE_VARIABLE) or "learner").lower()
     if value not in AUDIENCES:
         raise CourseError(
             f"{AUDIENCE_VARIABLE}={value!r} is not one of {', '.join(AUDIENCES)}: unset it in a "

@@ -118,11 +118,14 @@ def lesson_cost_lines(lesson: str, source: Path = PACKAGED_COSTS) -> list[str]:
     return lines
 
 
-def show_lesson_cost(lesson: str, source: Path = PACKAGED_COSTS) -> None:
-    """Print what this lesson costs, as measured by the benchmark (``make bench``), and which run
-    mode this run uses and why (``helpers.runtime.mode_reason``)."""
-    from .runtime import mode_reason
+def show_lesson_cost(lesson: str, frameworks: tuple[str, ...] = (), source: Path = PACKAGED_COSTS) -> None:
+    """Print what this lesson costs, as measured by the benchmark (``make bench``), then decide this
+    run's settings once, asking each framework the lesson uses for a GPU
+    (``helpers.runtime.decide_run_settings``), and say which mode it runs in and why: every
+    ``pick()`` of the lesson then follows that sentence."""
+    from .runtime import decide_run_settings, mode_reason
 
+    decide_run_settings(frameworks)
     print("\n".join([*lesson_cost_lines(lesson, source), "", f"This run: {mode_reason()}"]))
 
 

@@ -17,7 +17,7 @@ from .audience import for_readers
 from .data import ASSUMED_DOWNLOAD_MBPS, DATASETS, dataset_spec, locate_dataset
 from .errors import CourseError
 from .models import BACKBONES, backbone_spec, random_weights_allowed
-from .flags import env_flag
+from .config import env_flag
 from .storage import cache_dir
 
 __all__ = [

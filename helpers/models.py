@@ -18,7 +18,7 @@ from typing import Any
 
 from .audience import flag_random_weights, for_readers
 from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
-from .flags import env_flag
+from .config import env_flag
 from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 __all__ = [

@@ -34,6 +34,15 @@ def lesson_names() -> list[str]:
     return names(REPO_ROOT)
 
 
+@pytest.fixture(autouse=True)
+def fresh_run_settings(monkeypatch):
+    """Each test starts as a fresh kernel does: run settings not decided yet (helpers.runtime keeps
+    them once decided, and a test may change the variables they are decided from)."""
+    from helpers import runtime
+
+    monkeypatch.setattr(runtime, "_current", None)
+
+
 @pytest.fixture
 def mirror() -> Path:
     """The offline mirror; skipped where there is none, except on CI where it must exist."""
