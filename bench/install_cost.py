@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .measure import load_1m, summarize
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
 
 
 def _pip_cache() -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .measure import load_1m, summarize
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
 
 
 def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solutions",

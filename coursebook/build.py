@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import assets, costs, notebooks, reader
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
 # Everything the site is made of, relative to the repository root (the lessons are added).
 SITE_FILES = ("_config.yml", "_toc.yml")
 SITE_FOLDERS = ("docs",)

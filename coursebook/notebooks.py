@@ -9,9 +9,10 @@ failure and stops the build with the cell and its message.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from helpers.config import env_text
 
 # Live-kernel widgets (tqdm.auto progress bars) have no state in a static page: a built page
 # would show a dead "HBox(...)" or a frozen 0 % bar, so their outputs are dropped.
@@ -73,7 +74,7 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
         digest.update(path.as_posix().encode())
         digest.update(path.read_bytes())
     for name in KEY_ENV:
-        digest.update(f"{name}={os.environ.get(name, '')}".encode())
+        digest.update(f"{name}={env_text(name) or ''}".encode())
     return digest.hexdigest()[:20]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from helpers.audience import RANDOM_WEIGHTS_FLAG
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
 METADATA_KEY = "tl_course"  # notebook metadata the build summary reads
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
 PHOTO_MIN_COLOURS = 4096  # more distinct colours than a plot has: a photo, better as JPEG

@@ -32,6 +32,9 @@ VARIABLES = {
     "TL_COURSE_SANDBOX_MEMORY_MB": "autograder: the sandbox's address-space limit",
     "TL_COURSE_SANDBOX_PROCESSES": "autograder: the sandbox's process limit",
     "TL_COURSE_SANDBOX_DISK_MB": "autograder: the size of the sandbox's tmpfs",
+    "TL_COURSE_CHROMIUM": "tests: the Chromium binary of the browser tests",
+    "TL_COURSE_ARTIFACTS": "tests: where the browser tests keep screenshots (default artifacts/)",
+    "TL_COURSE_BOOK_OUTPUT": "tests: build the website test's book here instead of a temporary folder",
     # Not ours, but an input of the run mode: nbgrader sets it while it executes a notebook.
     "NBGRADER_EXECUTION": "set by nbgrader (autograde / validate) while it executes a notebook",
 }

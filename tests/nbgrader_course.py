@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT  # noqa: E402
 VENV_BIN = str(Path(sys.executable).parent)
 
 

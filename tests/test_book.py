@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))  # coursebook/ is a build tool at the root, n
 
 from browser import artifacts_dir, chromium_page  # noqa: E402
 from coursebook import costs, notebooks, scan  # noqa: E402
+from helpers.config import env_text  # noqa: E402
 
 CONFIG = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
 LESSONS = lesson_names()
@@ -163,7 +163,7 @@ EXPECTED_COSTS: dict[str, str] = {}  # the cost table as the build sees bench/re
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    output = Path(os.environ.get("TL_COURSE_BOOK_OUTPUT") or tmp_path_factory.mktemp("book"))
+    output = Path(env_text("TL_COURSE_BOOK_OUTPUT") or tmp_path_factory.mktemp("book"))
     EXPECTED_COSTS["table"] = costs.lesson_table(LESSONS, REPO_ROOT / "bench" / "results")
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output)], cwd=REPO_ROOT,
