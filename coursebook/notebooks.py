@@ -79,8 +79,8 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
 
 
 def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
-    """Execute ``source`` in quick mode in ``target``'s folder, clean it, make it reader-facing
-    (``TL_COURSE_AUDIENCE=reader``) and write it to ``target``. ``staging`` is the site's source
+    """Execute ``source`` in quick mode in ``target``'s folder, as a learner would, clean it, make
+    it reader-facing (``reader.make_reader_facing``) and write it to ``target``. ``staging`` is the site's source
     folder (its path is hidden).
 
     Figures are inline whatever the caller's MPLBACKEND (tests set Agg). Raises
@@ -94,8 +94,7 @@ def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Pa
 
     target.parent.mkdir(parents=True, exist_ok=True)
     run = run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=target.parent,
-                       env={"MPLBACKEND": INLINE_BACKEND,
-                            "TL_COURSE_AUDIENCE": "reader"})  # helpers word outputs for readers (helpers.audience)
+                       env={"MPLBACKEND": INLINE_BACKEND})
     nb = run.notebook
     failures = clean_outputs(nb)
     if failures:

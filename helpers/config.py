@@ -25,7 +25,6 @@ VARIABLES = {
     "TL_COURSE_OFFLINE": "yes/no: never try the network",
     "TL_COURSE_ALLOW_RANDOM_WEIGHTS": "yes/no: run a model with random weights when its weights cannot be had (tests)",
     "TL_COURSE_MY_IMAGES": "lesson 06: the learner's image folder",
-    "TL_COURSE_AUDIENCE": "learner or reader: set by the website build",
     "TL_COURSE_CELL_TIMEOUT": "autograder: seconds one graded cell may run",
     "TL_COURSE_GRADING_JOBS": "autograder: notebooks graded at once",
     "TL_COURSE_SANDBOX": "autograder: off grades without the sandbox",

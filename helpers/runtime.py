@@ -178,12 +178,6 @@ def is_quick() -> bool:
 
 def mode_reason() -> str:
     """One sentence: which mode this run uses and why, and how to choose another."""
-    from .audience import for_readers
-
-    current = mode()
-    if for_readers():  # the website: no variables or machine state
-        return (f"this page was executed in {current} mode"
-                + (" (small data: its numbers are not the lesson's results)." if current == "quick" else "."))
     return run_settings().reason
 
 
@@ -320,7 +314,6 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
     Only the frameworks named are imported.
     """
     from . import storage
-    from .audience import for_readers
     from .downloads import cached_items
 
     report: dict[str, Any] = {
@@ -348,12 +341,7 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
         report["tf_device"] = tf_device()
         report["keras_home"] = str(storage.keras_home())
     report["cached"] = ", ".join(cached_items()) or "(nothing yet)"
-    shown = {key: value for key, value in report.items() if key not in _MACHINE_STATE} if for_readers() else report
-    width = max(len(key) for key in shown)
-    for key, value in shown.items():
+    width = max(len(key) for key in report)
+    for key, value in report.items():
         print(f"{key:<{width}}  {value}")
     return report
-
-
-# Where this machine keeps things and what it has: the website shows the versions and device only.
-_MACHINE_STATE = ("platform", "cache", "mirror", "torch_hub", "keras_home", "cached")

@@ -286,8 +286,8 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
 
 # --------------------------------------------------------------------------- what a reader sees (issue 20)
 
-# Traces of the build machine that must not reach an output cell (helpers print neutral wording
-# with TL_COURSE_AUDIENCE=reader; coursebook.reader hides the remaining folders).
+# Traces of the build machine that must not reach an output cell (the helpers' learner outputs are
+# reworded for readers by coursebook.wording; coursebook.reader hides the remaining folders).
 MACHINE_TRACES = ("/tmp", "NO NETWORK", "TL_COURSE_", f"{Path.home()}/", str(REPO_ROOT))
 RAW_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b|\[Errno|<urlopen")
 FILE_NAME = re.compile(r"(.*/)?[\w.-]+\.(png|jpe?g|gif|svg|webp)|[0-9a-f]{16,}", re.I)

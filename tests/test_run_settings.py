@@ -73,18 +73,21 @@ class _Installed:
 def machine(monkeypatch):
     """Install a simulated machine: its frameworks installed but not imported, no mode chosen by
     the environment. Returns a function that imports a framework, as a lesson's cell would."""
-    for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION", "TL_COURSE_AUDIENCE"):
+    for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(name, raising=False)
+    saved = {name: sys.modules.pop(name, None) for name in ("torch", "tensorflow")}
 
     def install(name: str):
         torch, tensorflow, nvidia = MACHINES[name]
-        for framework in ("torch", "tensorflow"):
-            monkeypatch.delitem(sys.modules, framework, raising=False)
         monkeypatch.setattr(sys, "meta_path", [_Installed({"torch": torch, "tensorflow": tensorflow}), *sys.meta_path])
         monkeypatch.setattr(runtime, "_nvidia_gpu_present", lambda: nvidia)
         return importlib.import_module
 
-    return install
+    yield install
+    for name, module in saved.items():  # the real frameworks back, for the tests that follow
+        sys.modules.pop(name, None)
+        if module is not None:
+            sys.modules[name] = module
 
 
 def first_cell(capsys, frameworks) -> str:
