@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["env_flag"]
+__all__: list[str] = []  # nothing here is for lessons (see the package docstring)
 
 # name: what it sets. A name missing here is a programming error (a typo would read as "unset").
 VARIABLES = {

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "PACKAGED_COSTS", "COST_KEYS", "MachineCosts", "format_duration", "format_timing", "is_gpu_machine",
-    "read_costs", "bundle_costs", "lesson_costs", "lesson_cost_lines", "show_lesson_cost",
-]
+__all__: list[str] = []  # nothing here is for lessons (see the package docstring)
 
 PACKAGED_COSTS = Path(__file__).with_name("measured_costs.json")
 # What the bundle keeps of a measurement (a results file also has every run's figures).

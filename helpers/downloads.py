@@ -19,10 +19,7 @@ from .models import BACKBONES, backbone_spec, random_weights_allowed
 from .config import env_flag
 from .storage import cache_dir
 
-__all__ = [
-    "NETWORK_TIMEOUT_S", "Need", "cached_items", "network_reachable", "plan_downloads",
-    "show_downloads",
-]
+__all__ = ["show_downloads"]
 
 NETWORK_TIMEOUT_S = 3.0
 

@@ -21,8 +21,7 @@ from .config import env_flag
 from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 __all__ = [
-    "IMAGENET_MEAN", "IMAGENET_STD", "BackboneSpec", "BACKBONES", "backbone_spec",
-    "random_weights_allowed", "load_torch_backbone", "fetch_keras_weights", "load_keras_backbone", "count_parameters",
+    "BACKBONES", "IMAGENET_MEAN", "IMAGENET_STD", "count_parameters", "fetch_keras_weights", "load_torch_backbone",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -24,7 +24,7 @@ from .data import Splits, dataset_spec, fetch_dataset
 from .image_folder import FolderAudit, ImageFolderError
 from .storage import cache_dir
 
-__all__ = ["ImageSource", "choose_image_folder", "fallback_image_folder", "split_without_leakage", "unpack_upload"]
+__all__ = ["choose_image_folder", "split_without_leakage"]
 
 ENV_VARIABLE = "TL_COURSE_MY_IMAGES"
 # class name -> (dataset, class folder inside each of its splits)

@@ -29,9 +29,7 @@ from typing import Any, TypeVar
 from .config import env_choice, env_flag, env_text
 
 __all__ = [
-    "RunSettings", "decide_run_settings", "run_settings", "mode", "mode_reason", "pick", "is_quick",
-    "quiet_native_startup", "seed_everything", "torch_device", "tf_device", "describe_device",
-    "environment_report",
+    "describe_device", "environment_report", "mode", "pick", "quiet_native_startup", "seed_everything", "torch_device",
 ]
 
 T = TypeVar("T")

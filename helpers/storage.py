@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import env_text
 from .errors import MirrorNotFoundError
 
-__all__ = ["APP_NAME", "cache_dir", "mirror_dir", "torch_checkpoints_dir", "keras_home", "keras_models_dir", "copy_atomically"]
+__all__ = ["cache_dir"]
 
 APP_NAME = "tl-course"
 
