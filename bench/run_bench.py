@@ -28,8 +28,8 @@ from .machine import describe_machine, machine_slug
 from .lesson_costs import merge_entry
 from .measure import load_1m
 from helpers.config import env_flag, env_text
-
 from coursetools.paths import REPO_ROOT
+
 DEFAULT_OUT = REPO_ROOT / "bench" / "results"
 SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install", "book")
 MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cache_speedup", "grading", "install", "book")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coursetools.paths import REPO_ROOT  # noqa: E402
+from coursetools.paths import REPO_ROOT
 
 _session_dir = Path(tempfile.mkdtemp(prefix="tl-course-tests-"))
 os.environ["TL_COURSE_QUICK"] = "1"

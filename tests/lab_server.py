@@ -26,7 +26,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from coursetools.paths import REPO_ROOT  # noqa: E402
+from coursetools.paths import REPO_ROOT
+
 VENV_BIN = Path(sys.executable).parent
 COURSE_JUPYTER_CONFIG = REPO_ROOT / "jupyter_config"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import nbformat
 
-from coursetools.paths import REPO_ROOT  # noqa: E402
+from coursetools.paths import REPO_ROOT
+
 VENV_BIN = str(Path(sys.executable).parent)
 
 

@@ -13,9 +13,9 @@ import sys
 import nbformat
 import pytest
 
+from coursetools.paths import REPO_ROOT
 from helpers import costs
 
-from coursetools.paths import REPO_ROOT  # noqa: E402
 sys.path.insert(0, str(REPO_ROOT))  # bench/ is a folder of the repo, not an installed package
 
 from bench import lesson_costs, report  # noqa: E402

@@ -10,9 +10,9 @@ import tomllib
 
 import pytest
 
+from coursetools.paths import REPO_ROOT
 from helpers import costs
 
-from coursetools.paths import REPO_ROOT  # noqa: E402
 LESSONS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
