@@ -10,7 +10,7 @@ Schema (the same ``machine`` and ``lessons`` keys in a per-machine results file 
                    "lessons": {LESSON: {MODE: {"median_s", "min_s", "max_s", "runs",
                                                "peak_rss_mb", "load_1m"}}}}]}
 
-The README table, the website's table and the lessons' first cells format every duration with
+The README table, the website's table (``coursebook/costs.py``) and the lessons' first cells format every duration with
 ``format_duration``, so a lesson shows the same figure everywhere.
 """
 from __future__ import annotations
@@ -49,11 +49,6 @@ def format_timing(stats: dict[str, Any]) -> str:
         return f"{format_duration(stats['median_s'])} (1 run)"
     return (f"{format_duration(stats['median_s'])} ({format_duration(stats.get('min_s'))}-"
             f"{format_duration(stats.get('max_s'))}, {stats.get('runs', '?')} runs)")
-
-
-def is_gpu_machine(machine: dict[str, Any]) -> bool:
-    """True when the benchmark ran on a GPU (``make bench`` records its name in ``machine["gpu"]``)."""
-    return bool(machine.get("gpu")) or str(machine.get("device", "")).lower().startswith("cuda")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
