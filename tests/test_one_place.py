@@ -17,7 +17,9 @@ from helpers.config import VARIABLES
 PACKAGES = ("helpers", "coursetools", "coursebook", "bench", "autograder", "tests")
 SOURCES = sorted(path for package in PACKAGES for path in (REPO_ROOT / package).rglob("*.py"))
 # Not yet switched to helpers.config: autograder/ is another branch's work (issue 27); each entry
-# is (file, variable) and must go once that branch reads them through helpers.config.
+# is (file, variable) and must go once that branch reads them through helpers.config (env_int,
+# env_flag). The sandbox's limits are read through a function taking the name, which this scan
+# cannot follow: they are listed so that the list is the whole of what is left.
 NOT_YET = {
     ("autograder/execute.py", "TL_COURSE_CELL_TIMEOUT"),
     ("autograder/sandbox.py", "TL_COURSE_SANDBOX"),
