@@ -73,7 +73,7 @@ sandbox:
 # The website (coursebook/): executes lessons/ in quick mode (cached locally by content, never on
 # CI), then Jupyter Book 1.x with warnings as errors, into _build/html. Offline without ImageNet
 # weights it stops and says so; TL_COURSE_ALLOW_RANDOM_WEIGHTS=1 builds with random weights (each such
-# page then opens with a notice, and the build's summary lists them). Kernels run with TL_COURSE_AUDIENCE=reader.
+# page then opens with a notice, and the build's summary lists them). Kernels run as a learner's; coursebook/wording.py rewords their outputs for readers.
 # JUPYTERHUB_URL=https://your.hub points the JupyterHub launch button at your hub.
 book: $(STAMP)
 	$(BIN)/python -m coursebook $(if $(JUPYTERHUB_URL),--jupyterhub-url "$(JUPYTERHUB_URL)") $(BOOK_ARGS)

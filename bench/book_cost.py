@@ -16,9 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from coursetools.paths import REPO_ROOT
+
 from .measure import load_1m, summarize
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 600.0  # the website issue's bar: a build in at most 10 minutes on this CPU
 SPLIT = re.compile(r"\[book\] executing (\d+) s, jupyter-book (\d+) s")
 

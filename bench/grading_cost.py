@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .measure import load_1m, summarize
+from .measure import environment, load_1m, summarize
 
 
 def _benchmark_grading():
@@ -83,15 +83,8 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
 
 
 def _without_sandbox(benchmark_grading, lessons, workdir) -> dict:
-    saved = os.environ.get("TL_COURSE_SANDBOX")
-    os.environ["TL_COURSE_SANDBOX"] = "off"
-    try:
+    with environment(TL_COURSE_SANDBOX="off"):  # set for the run, then restored as it was
         start_load = load_1m()
         result = benchmark_grading(1, lessons, workdir)
         result["load_1m"] = [start_load, load_1m()]
         return result
-    finally:
-        if saved is None:
-            del os.environ["TL_COURSE_SANDBOX"]
-        else:
-            os.environ["TL_COURSE_SANDBOX"] = saved

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .measure import load_1m, summarize
+from coursetools.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .measure import load_1m, summarize
 
 
 def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solutions",

@@ -27,9 +27,9 @@ from . import report
 from .machine import describe_machine, machine_slug
 from .lesson_costs import merge_entry
 from .measure import load_1m
-from helpers.runtime import env_flag
+from helpers.config import env_flag, env_text
+from coursetools.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "bench" / "results"
 SECTIONS = ("lessons", "transfer", "vgg16", "grading", "install", "book")
 MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cache_speedup", "grading", "install", "book")
@@ -187,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.allow_random_weights:
         os.environ["TL_COURSE_ALLOW_RANDOM_WEIGHTS"] = "1"
     default_mirror = REPO_ROOT.parent / "shared" / "mirror"  # the course's offline mirror, as in tests/conftest.py
-    if "TL_COURSE_MIRROR" not in os.environ and default_mirror.is_dir():
+    if env_text("TL_COURSE_MIRROR") is None and default_mirror.is_dir():
         os.environ["TL_COURSE_MIRROR"] = str(default_mirror)
-    data["about"]["mirror"] = os.environ.get("TL_COURSE_MIRROR") or "(none: data and weights are downloaded once, before timing)"
+    data["about"]["mirror"] = env_text("TL_COURSE_MIRROR") or "(none: data and weights are downloaded once, before timing)"
     data["about"]["random_weights_allowed"] = env_flag("TL_COURSE_ALLOW_RANDOM_WEIGHTS")
     print(f"[bench] {machine['description']} -> {out_json}", flush=True)
     try:

@@ -15,9 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from coursetools.paths import REPO_ROOT
+
 from . import assets, costs, notebooks, reader
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Everything the site is made of, relative to the repository root (the lessons are added).
 SITE_FILES = ("_config.yml", "_toc.yml")
 SITE_FOLDERS = ("docs",)

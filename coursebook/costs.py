@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.costs import MachineCosts, format_duration, is_gpu_machine, read_costs
+from typing import Any
+
+from helpers.costs import MachineCosts, format_duration, read_costs
 
 NOT_MEASURED = "not measured yet"
+
+
+def is_gpu_machine(machine: dict[str, Any]) -> bool:
+    """True when the benchmark ran on a GPU (``make bench`` records its name in ``machine["gpu"]``)."""
+    return bool(machine.get("gpu")) or str(machine.get("device", "")).lower().startswith("cuda")
 
 
 def cost_cell(lesson: str, gpu: bool, found: list[MachineCosts]) -> str:

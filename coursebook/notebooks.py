@@ -9,9 +9,10 @@ failure and stops the build with the cell and its message.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from helpers.config import env_text
 
 # Live-kernel widgets (tqdm.auto progress bars) have no state in a static page: a built page
 # would show a dead "HBox(...)" or a frozen 0 % bar, so their outputs are dropped.
@@ -73,13 +74,13 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
         digest.update(path.as_posix().encode())
         digest.update(path.read_bytes())
     for name in KEY_ENV:
-        digest.update(f"{name}={os.environ.get(name, '')}".encode())
+        digest.update(f"{name}={env_text(name) or ''}".encode())
     return digest.hexdigest()[:20]
 
 
 def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
-    """Execute ``source`` in quick mode in ``target``'s folder, clean it, make it reader-facing
-    (``TL_COURSE_AUDIENCE=reader``) and write it to ``target``. ``staging`` is the site's source
+    """Execute ``source`` in quick mode in ``target``'s folder, as a learner would, clean it, make
+    it reader-facing (``reader.make_reader_facing``) and write it to ``target``. ``staging`` is the site's source
     folder (its path is hidden).
 
     Figures are inline whatever the caller's MPLBACKEND (tests set Agg). Raises
@@ -93,8 +94,7 @@ def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Pa
 
     target.parent.mkdir(parents=True, exist_ok=True)
     run = run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=target.parent,
-                       env={"MPLBACKEND": INLINE_BACKEND,
-                            "TL_COURSE_AUDIENCE": "reader"})  # helpers word outputs for readers (helpers.audience)
+                       env={"MPLBACKEND": INLINE_BACKEND})
     nb = run.notebook
     failures = clean_outputs(nb)
     if failures:

@@ -1,11 +1,12 @@
 """Make an executed lesson read like a textbook page, not like the machine that built it.
 
-The kernels already run with ``TL_COURSE_AUDIENCE=reader`` (helpers print neutral wording, see
-``helpers.audience``). What is left for the build to do on the executed notebook:
+The lessons run as a learner runs them; the build rewrites the executed notebook:
 
+- what the helpers print about this machine (run mode, downloads, environment report) is
+  reworded for a reader (``coursebook.wording``);
 - folders of this machine that a lesson prints (the course cache, the mirror, the staging
   folder, home, the temporary folder) become neutral names such as ``<course cache>``;
-- a model that ran with random weights (flagged by ``helpers.audience.flag_random_weights``)
+- a model that ran with random weights (its RANDOM-weights banner, ``helpers.models``)
   becomes ONE styled notice under the page title, and the notebook's metadata records it for
   the build summary;
 - photographic figures (image grids) are stored as JPEG, which is several times smaller than
@@ -19,9 +20,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from helpers.audience import RANDOM_WEIGHTS_FLAG
+from coursetools.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from . import wording
+
 METADATA_KEY = "tl_course"  # notebook metadata the build summary reads
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
 PHOTO_MIN_COLOURS = 4096  # more distinct colours than a plot has: a photo, better as JPEG
@@ -72,20 +74,11 @@ def _rewrite_text(output, rewrite) -> None:
 
 
 def random_weights_models(nb) -> list[str]:
-    """Remove the random-weights flags from the outputs; return the models they name, in order."""
-    models = []
+    """Remove the random-weights banners from the outputs; return the models they name, in order."""
+    models: list[str] = []
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for output in cell.get("outputs", []):
-            model = output.get("metadata", {}).get(RANDOM_WEIGHTS_FLAG)
-            if model:
-                if model not in models:
-                    models.append(model)
-                continue
-            kept.append(output)
-        cell.outputs = kept
+        if cell.cell_type == "code":
+            models += [model for model in wording.random_weights_banners(cell) if model not in models]
     return models
 
 
@@ -168,9 +161,15 @@ def figures_without_alt(nb) -> list[str]:
 def make_reader_facing(nb, staging: Path) -> None:
     """Apply everything above to an executed, cleaned lesson (in place)."""
     places = machine_places(staging)
+
+    def rewrite(text: str) -> str:
+        return neutral_paths(wording.drop_machine_state(wording.reader_run_line(text)), places)
+
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            wording.reader_downloads(cell)
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            _rewrite_text(output, lambda text: neutral_paths(text, places))
+            _rewrite_text(output, rewrite)
     models = random_weights_models(nb)
     if models:
         open_with_notice(nb, random_weights_notice(models))

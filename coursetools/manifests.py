@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 from pathlib import Path
 
-MANIFESTS = Path(__file__).resolve().parent.parent / "helpers" / "manifests"
+from helpers.config import env_text
+
+from .paths import REPO_ROOT
+
+MANIFESTS = REPO_ROOT / "helpers" / "manifests"
 
 
 def sha256_of(path: Path) -> str:
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m coursetools.manifests", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mirror", type=Path, default=os.environ.get("TL_COURSE_MIRROR"),
+    parser.add_argument("--mirror", type=Path, default=env_text("TL_COURSE_MIRROR"),
                         help="the offline mirror (default: TL_COURSE_MIRROR)")
     args = parser.parse_args(argv)
     if not args.mirror:

@@ -10,7 +10,7 @@ Schema (the same ``machine`` and ``lessons`` keys in a per-machine results file 
                    "lessons": {LESSON: {MODE: {"median_s", "min_s", "max_s", "runs",
                                                "peak_rss_mb", "load_1m"}}}}]}
 
-The README table, the website's table and the lessons' first cells format every duration with
+The README table, the website's table (``coursebook/costs.py``) and the lessons' first cells format every duration with
 ``format_duration``, so a lesson shows the same figure everywhere.
 """
 from __future__ import annotations
@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "PACKAGED_COSTS", "COST_KEYS", "MachineCosts", "format_duration", "format_timing", "is_gpu_machine",
-    "read_costs", "bundle_costs", "lesson_costs", "lesson_cost_lines", "show_lesson_cost",
-]
+__all__: list[str] = []  # nothing here is for lessons (see the package docstring)
 
 PACKAGED_COSTS = Path(__file__).with_name("measured_costs.json")
 # What the bundle keeps of a measurement (a results file also has every run's figures).
@@ -52,11 +49,6 @@ def format_timing(stats: dict[str, Any]) -> str:
         return f"{format_duration(stats['median_s'])} (1 run)"
     return (f"{format_duration(stats['median_s'])} ({format_duration(stats.get('min_s'))}-"
             f"{format_duration(stats.get('max_s'))}, {stats.get('runs', '?')} runs)")
-
-
-def is_gpu_machine(machine: dict[str, Any]) -> bool:
-    """True when the benchmark ran on a GPU (``make bench`` records its name in ``machine["gpu"]``)."""
-    return bool(machine.get("gpu")) or str(machine.get("device", "")).lower().startswith("cuda")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -118,11 +110,14 @@ def lesson_cost_lines(lesson: str, source: Path = PACKAGED_COSTS) -> list[str]:
     return lines
 
 
-def show_lesson_cost(lesson: str, source: Path = PACKAGED_COSTS) -> None:
-    """Print what this lesson costs, as measured by the benchmark (``make bench``), and which run
-    mode this run uses and why (``helpers.runtime.mode_reason``)."""
-    from .runtime import mode_reason
+def show_lesson_cost(lesson: str, frameworks: tuple[str, ...] = (), source: Path = PACKAGED_COSTS) -> None:
+    """Print what this lesson costs, as measured by the benchmark (``make bench``), then decide this
+    run's settings once, asking each framework the lesson uses for a GPU
+    (``helpers.runtime.decide_run_settings``), and say which mode it runs in and why: every
+    ``pick()`` of the lesson then follows that sentence."""
+    from .runtime import decide_run_settings, mode_reason
 
+    decide_run_settings(frameworks)
     print("\n".join([*lesson_cost_lines(lesson, source), "", f"This run: {mode_reason()}"]))
 
 

@@ -25,14 +25,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import DatasetIntegrityError, DatasetUnavailableError, UnknownNameError
-from .image_folder import FolderAudit, audit_image_folder  # lessons import the audit from helpers.data
+from .image_folder import audit_image_folder  # lessons import the audit from helpers.data
 from .storage import cache_dir, mirror_dir
 
 __all__ = [
-    "PHOTO_EXTENSIONS", "ASSUMED_DOWNLOAD_MBPS", "DatasetSpec", "DATASETS", "dataset_spec", "integrity_problems",
-    "verify_dataset", "locate_dataset", "fetch_dataset", "Sample", "Splits", "scan_images", "load_splits", "open_rgb",
-    "load_image_array", "load_arrays", "ImageSampleDataset", "skip_unreadable_collate", "torch_loaders", "keras_datasets",
-    "FolderAudit", "audit_image_folder",
+    "audit_image_folder", "fetch_dataset", "keras_datasets", "load_arrays", "load_splits",
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")

@@ -13,17 +13,13 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlparse
 
-from .audience import for_readers
 from .data import ASSUMED_DOWNLOAD_MBPS, DATASETS, dataset_spec, locate_dataset
 from .errors import CourseError
 from .models import BACKBONES, backbone_spec, random_weights_allowed
-from .flags import env_flag
+from .config import env_flag
 from .storage import cache_dir
 
-__all__ = [
-    "NETWORK_TIMEOUT_S", "Need", "cached_items", "network_reachable", "plan_downloads",
-    "show_downloads",
-]
+__all__ = ["show_downloads"]
 
 NETWORK_TIMEOUT_S = 3.0
 
@@ -116,8 +112,6 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
     if not needs:
         print("This lesson downloads nothing.")
         return None
-    if for_readers():
-        return _show_needs_to_readers(needs)
     print("What this lesson needs:")
     for need in needs:
         if need.source == "download":
@@ -148,14 +142,3 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
             print("TL_COURSE_ALLOW_RANDOM_WEIGHTS is set: models without weights will run with "
                   "RANDOM weights, and their accuracy will mean nothing.")
 
-
-def _show_needs_to_readers(needs: list[Need]) -> None:
-    """The website's version: what the lesson downloads, never the build machine's state."""
-    print("What this lesson downloads the first time it runs (then it is cached):")
-    for need in needs:
-        print(f"  - {need.name}, {need.what}: {need.size_mb:.0f} MB")
-    total_mb = sum(need.size_mb for need in needs)
-    print(f"In all {total_mb:.0f} MB, about {total_mb / ASSUMED_DOWNLOAD_MBPS:.0f} s at "
-          f"{ASSUMED_DOWNLOAD_MBPS:.0f} MB/s. Run this cell in the notebook to see what your machine "
-          "already has and what to do offline.")
-    return None

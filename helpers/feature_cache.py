@@ -27,10 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .storage import cache_dir
 
-__all__ = [
-    "FEATURES_FOLDER", "CachedFeatures", "features_dir", "file_fingerprint", "weights_digest",
-    "feature_key", "key_digest", "cached_features", "clear_feature_cache",
-]
+__all__ = ["cached_features", "feature_key"]
 
 FEATURES_FOLDER = "features"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from .errors import CourseError
 from .standalone_predict import MAX_SIDE, load_rgb
 
-__all__ = ["FolderAudit", "ImageFolderError", "audit_image_folder", "MIN_IMAGES_PER_CLASS"]
+__all__: list[str] = []  # nothing here is for lessons (see the package docstring)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audience import flag_random_weights, for_readers
 from .errors import RandomWeightsWarning, UnknownNameError, WeightsUnavailableError
-from .flags import env_flag
+from .config import env_flag
 from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 __all__ = [
-    "IMAGENET_MEAN", "IMAGENET_STD", "BackboneSpec", "BACKBONES", "backbone_spec",
-    "random_weights_allowed", "load_torch_backbone", "fetch_keras_weights", "load_keras_backbone", "count_parameters",
+    "BACKBONES", "IMAGENET_MEAN", "IMAGENET_STD", "count_parameters", "fetch_keras_weights", "load_torch_backbone",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -192,9 +190,6 @@ def _random_fallback(spec: BackboneSpec, reason: BaseException) -> None:
         "shows that the code runs. Unset TL_COURSE_ALLOW_RANDOM_WEIGHTS and get the weights "
         "(internet or TL_COURSE_MIRROR) for real results."
     )
-    if for_readers():  # the website opens the page with one notice instead of banner and warning
-        flag_random_weights(spec.name)
-        return
     print(f"{banner}\n{message}\n{banner}")
     warnings.warn(message, RandomWeightsWarning, stacklevel=3)
 

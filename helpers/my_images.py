@@ -19,11 +19,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import env_text
 from .data import Splits, dataset_spec, fetch_dataset
 from .image_folder import FolderAudit, ImageFolderError
 from .storage import cache_dir
 
-__all__ = ["ImageSource", "choose_image_folder", "fallback_image_folder", "split_without_leakage", "unpack_upload"]
+__all__ = ["choose_image_folder", "split_without_leakage"]
 
 ENV_VARIABLE = "TL_COURSE_MY_IMAGES"
 # class name -> (dataset, class folder inside each of its splits)
@@ -47,7 +48,7 @@ def choose_image_folder(path: str | os.PathLike | None = None, upload=None, fall
     """The folder to train on (see the module docstring for the order)."""
     if path:
         return ImageSource(_existing(Path(path), "the path you typed"), "path", f"your folder {path}")
-    env = os.environ.get(ENV_VARIABLE, "").strip()
+    env = env_text(ENV_VARIABLE) or ""
     if env:
         return ImageSource(_existing(Path(env), ENV_VARIABLE), "environment", f"{ENV_VARIABLE}={env}")
     files = _uploaded_files(upload)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["plot_history", "to_display_image", "show_images", "plot_confusion_matrix"]
+__all__ = ["plot_confusion_matrix", "plot_history", "show_images"]
 
 # Readable with any colour vision: viridis for heatmaps; Okabe-Ito blue/vermillion plus a mark
 # for right/wrong (red vs green is the pair most colour-blind readers cannot tell apart).

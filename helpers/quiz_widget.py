@@ -17,7 +17,7 @@ import html
 
 from .quiz import SALT, _expected_form, _spec
 
-__all__ = ["STYLE", "SCRIPT", "widget_html", "QuizWidget", "ask"]
+__all__ = ["ask"]
 
 STYLE = (
     "<style>.tl-quiz{margin:.4em 0 1em;font-family:inherit}"

@@ -9,6 +9,11 @@ Run modes (``mode()``):
 - ``quick``: tiny data, about a minute per lesson, for CI and a first look
   (``TL_COURSE_QUICK=1`` or ``TL_COURSE_MODE=quick``).
 - ``grading``: while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``); quick settings.
+
+The mode is decided once per lesson (``decide_run_settings``, called by the lesson's first cell):
+the environment variables, then every framework the lesson uses is asked for a GPU, and the result
+is kept in one ``RunSettings``, so the sentence the first cell prints is what every later ``pick()``
+does, whatever the lesson imports in between.
 """
 from __future__ import annotations
 
@@ -16,95 +21,162 @@ import contextlib
 import os
 import platform
 import random
+import shutil
 import sys
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .flags import env_flag
+from .config import env_choice, env_flag, env_text
 
 __all__ = [
-    "env_flag", "is_grading", "is_quick", "has_accelerator", "mode", "mode_reason", "pick", "quiet_native_startup", "seed_everything", "torch_device", "tf_device",
-    "describe_device", "cpu_threads", "peak_rss_mb", "environment_report",
+    "describe_device", "environment_report", "mode", "pick", "quiet_native_startup", "seed_everything", "torch_device",
 ]
 
 T = TypeVar("T")
 
-
-def is_grading() -> bool:
-    """True while nbgrader validates or autogrades a notebook."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
-
 MODE_VARIABLE = "TL_COURSE_MODE"
 CHOSEN_MODES = ("quick", "cpu", "full")
+# What a lesson may name in ``frameworks``: Keras runs on TensorFlow, so it asks TensorFlow.
+_FRAMEWORKS = {"torch": "torch", "pytorch": "torch", "tensorflow": "tensorflow", "keras": "tensorflow"}
+_NAMES = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
 
 
-def _chosen_mode() -> str | None:
-    """``TL_COURSE_MODE`` when set (``quick``, ``cpu`` or ``full``), else None."""
-    raw = os.environ.get(MODE_VARIABLE, "").strip().lower()
-    if not raw:
-        return None
-    if raw not in CHOSEN_MODES:
-        raise ValueError(f"{MODE_VARIABLE}={os.environ[MODE_VARIABLE]!r} is not a run mode: use "
-                         f"{', '.join(CHOSEN_MODES)}, or unset it (full with a GPU, cpu without).")
-    return raw
+@dataclass(frozen=True)
+class RunSettings:
+    """What this lesson does, decided once: its run mode, the one sentence that says why, and the
+    accelerator each framework it uses reported (``{"torch": "cuda" | "mps" | None,
+    "tensorflow": "GPU" | None}``). ``pick()`` reads ``mode``; the first cell prints ``reason``."""
+
+    mode: str
+    reason: str
+    frameworks: tuple[str, ...] = ()
+    accelerators: dict[str, str | None] = field(default_factory=dict)
 
 
-def is_quick() -> bool:
-    """True when lessons should run their small, fast version (CI, grading, a quick look)."""
-    return is_grading() or env_flag("TL_COURSE_QUICK") or _chosen_mode() == "quick"
+_current: RunSettings | None = None
 
 
-def has_accelerator() -> bool:
-    """True when a GPU (CUDA, or Apple's MPS) is there for the lesson's framework.
+def _torch_accelerator() -> str | None:
+    import torch
 
-    Asks the framework the lesson already imported (TensorFlow or torch), so that a Keras lesson
-    does not import torch to find out; with neither imported, looks for an NVIDIA driver.
-    """
-    if "torch" in sys.modules:
-        import torch
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else None
 
-        mps = getattr(torch.backends, "mps", None)
-        return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf
 
-        return bool(tf.config.list_physical_devices("GPU"))
+def _tensorflow_accelerator() -> str | None:
+    import tensorflow as tf
+
+    return "GPU" if tf.config.list_physical_devices("GPU") else None
+
+
+_PROBES = {"torch": _torch_accelerator, "tensorflow": _tensorflow_accelerator}
+
+
+def _nvidia_gpu_present() -> bool:
+    """An NVIDIA driver with a GPU (Linux), or ``nvidia-smi`` on the PATH (Windows): no framework asked."""
     gpus = "/proc/driver/nvidia/gpus"
-    return os.path.isdir(gpus) and bool(os.listdir(gpus))
+    if os.path.isdir(gpus):
+        return bool(os.listdir(gpus))
+    return sys.platform == "win32" and shutil.which("nvidia-smi") is not None
+
+
+def _frameworks(frameworks) -> tuple[str, ...]:
+    found = []
+    for name in frameworks:
+        key = _FRAMEWORKS.get(str(name).lower())
+        if key is None:
+            raise ValueError(f"Unknown framework {name!r}: name the ones the lesson uses, from "
+                             f"{', '.join(sorted(_FRAMEWORKS))}.")
+        if key not in found:
+            found.append(key)
+    return tuple(found)
+
+
+def _environment_settings(frameworks: tuple[str, ...]) -> RunSettings | None:
+    """The settings the environment imposes (nbgrader, ``TL_COURSE_QUICK``, ``TL_COURSE_MODE``),
+    else None: then the machine decides."""
+    if env_text("NBGRADER_EXECUTION"):
+        return RunSettings("grading", "grading mode: nbgrader is executing this notebook, so the walkthrough "
+                                      "runs on tiny data.", frameworks)
+    chosen = env_choice(MODE_VARIABLE, CHOSEN_MODES, "unset it (full with a GPU, cpu without)")
+    if env_flag("TL_COURSE_QUICK") or chosen == "quick":
+        return RunSettings("quick", "quick mode (TL_COURSE_QUICK=1 or TL_COURSE_MODE=quick): tiny data, a first "
+                                    "look; its numbers are not the lesson's results.", frameworks)
+    if chosen:
+        return RunSettings(chosen, f"{chosen} mode, because {MODE_VARIABLE}={chosen} was asked for.", frameworks)
+    return None
+
+
+def _machine_settings(frameworks: tuple[str, ...], accelerators: dict[str, str | None], nvidia: bool) -> RunSettings:
+    """Full mode when every framework the lesson uses has a GPU, else the CPU budget, with the
+    reason (pure logic, so that tests can give it any machine)."""
+    def settings(mode: str, reason: str) -> RunSettings:
+        return RunSettings(mode, reason, frameworks, dict(accelerators))
+
+    found = {name: device for name, device in accelerators.items() if device}
+    missing = [name for name in frameworks if not accelerators.get(name)]
+    if frameworks and not missing:
+        devices = ", ".join(f"{_NAMES[name]} uses {device}" for name, device in found.items())
+        return settings("full", f"full mode: a GPU was found ({devices}), so the lesson runs its whole recipe.")
+    if not frameworks and nvidia:
+        return settings("full", "full mode: a GPU was found, so the lesson runs its whole recipe.")
+    budget = ("so a lesson that would take too long on a CPU runs smaller settings, measured to fit a laptop "
+              f"(its settings cell says which; most lessons run in full). {MODE_VARIABLE}=full runs the whole "
+              "recipe here.")
+    if found or nvidia:  # a GPU is there, but not for every framework this lesson uses
+        lacking = " and ".join(_NAMES[name] for name in missing)
+        seen = "; ".join(f"{_NAMES[name]} uses {device}" for name, device in found.items()) or "an NVIDIA GPU is installed"
+        fix = ""
+        if "tensorflow" in missing and (nvidia or "cuda" in found.values()):
+            fix = (" To use the GPU, install TensorFlow with GPU support (`make setup GPU=1`, or "
+                   "`pip install tensorflow[and-cuda]` on Linux) and restart the kernel.")
+        return settings("cpu", f"cpu mode: {lacking} sees no GPU here ({seen}), {budget}{fix}")
+    return settings("cpu", f"cpu mode: no GPU was found, {budget}")
+
+
+def decide_run_settings(frameworks=()) -> RunSettings:
+    """Decide this lesson's run settings once and keep them: ``pick()``, ``mode()`` and
+    ``mode_reason()`` read them until the kernel restarts or this is called again.
+
+    ``frameworks`` are the ones the lesson uses (``("torch",)``, ``("keras",)``): unless the
+    environment chooses the mode, each is asked once for a GPU, and the lesson runs in full only
+    when all of them have one. With none named, an NVIDIA driver counts as a GPU. A lesson's first
+    cell calls it through ``show_lesson_cost``.
+    """
+    global _current
+    names = _frameworks(frameworks)
+    settings = _environment_settings(names)
+    if settings is None:
+        with quiet_native_startup():  # TensorFlow's C++ start-up notices would show as an error block
+            accelerators = {name: _PROBES[name]() for name in names}
+        settings = _machine_settings(names, accelerators, _nvidia_gpu_present())
+    _current = settings
+    return settings
+
+
+def run_settings() -> RunSettings:
+    """This lesson's settings. When the first cell has not decided them (a cell run out of order, a
+    script), they are decided now, once, asking the frameworks already imported."""
+    if _current is None:
+        return decide_run_settings(name for name in ("torch", "tensorflow") if name in sys.modules)
+    return _current
 
 
 def mode() -> str:
     """The run mode: ``"grading"``, ``"quick"``, ``"cpu"`` or ``"full"`` (see the module's docstring)."""
-    if is_grading():
-        return "grading"
-    if is_quick():
-        return "quick"
-    chosen = _chosen_mode()
-    if chosen:
-        return chosen
-    return "full" if has_accelerator() else "cpu"
+    return run_settings().mode
+
+
+def is_quick() -> bool:
+    """True when lessons run their small, fast version (CI, grading, a quick look)."""
+    return mode() in ("quick", "grading")
 
 
 def mode_reason() -> str:
     """One sentence: which mode this run uses and why, and how to choose another."""
-    from .audience import for_readers
-
-    current = mode()
-    if for_readers():  # the website: no variables or machine state
-        return (f"this page was executed in {current} mode"
-                + (" (small data: its numbers are not the lesson's results)." if current == "quick" else "."))
-    if current == "grading":
-        return "grading mode: nbgrader is executing this notebook, so the walkthrough runs on tiny data."
-    if is_quick():
-        return ("quick mode (TL_COURSE_QUICK=1 or TL_COURSE_MODE=quick): tiny data, a first look; "
-                "its numbers are not the lesson's results.")
-    if _chosen_mode():
-        return f"{current} mode, because {MODE_VARIABLE}={current} was asked for."
-    if current == "full":
-        return "full mode: a GPU was found, so the lesson runs its whole recipe."
-    return ("cpu mode: no GPU was found, so a lesson that would take too long on a CPU runs smaller settings, "
-            "measured to fit a laptop (its settings cell says which; most lessons run in full). "
-            f"{MODE_VARIABLE}=full runs the whole recipe here.")
+    return run_settings().reason
 
 
 def pick(full: T, quick: T, grading: T | None = None, cpu: T | None = None) -> T:
@@ -182,7 +254,7 @@ def torch_device(prefer: str | None = None):
     """
     import torch
 
-    choice = prefer or os.environ.get("TL_COURSE_DEVICE")
+    choice = prefer or env_text("TL_COURSE_DEVICE")
     if choice:
         return torch.device(choice)
     if torch.cuda.is_available():
@@ -240,7 +312,6 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
     Only the frameworks named are imported.
     """
     from . import storage
-    from .audience import for_readers
     from .downloads import cached_items
 
     report: dict[str, Any] = {
@@ -268,12 +339,7 @@ def environment_report(frameworks: tuple[str, ...] = ("torch",)) -> dict[str, An
         report["tf_device"] = tf_device()
         report["keras_home"] = str(storage.keras_home())
     report["cached"] = ", ".join(cached_items()) or "(nothing yet)"
-    shown = {key: value for key, value in report.items() if key not in _MACHINE_STATE} if for_readers() else report
-    width = max(len(key) for key in shown)
-    for key, value in shown.items():
+    width = max(len(key) for key in report)
+    for key, value in report.items():
         print(f"{key:<{width}}  {value}")
     return report
-
-
-# Where this machine keeps things and what it has: the website shows the versions and device only.
-_MACHINE_STATE = ("platform", "cache", "mirror", "torch_hub", "keras_home", "cached")

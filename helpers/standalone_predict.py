@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["MAX_SIDE", "load_model", "load_rgb", "predict", "preprocess", "to_rgb"]
+__all__ = ["load_model", "load_rgb", "predict", "preprocess"]
 
 MAX_SIDE = 1024  # huge photos are decoded and kept at most this big: the model sees 224 px anyway
 BACKGROUND = (255, 255, 255)  # transparent pixels become white, as most viewers show them

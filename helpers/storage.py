@@ -14,16 +14,17 @@ import os
 import shutil
 from pathlib import Path
 
+from .config import env_text
 from .errors import MirrorNotFoundError
 
-__all__ = ["APP_NAME", "cache_dir", "mirror_dir", "torch_checkpoints_dir", "keras_home", "keras_models_dir", "copy_atomically"]
+__all__ = ["cache_dir"]
 
 APP_NAME = "tl-course"
 
 
 def cache_dir() -> Path:
     """The course cache, created on first use."""
-    env = os.environ.get("TL_COURSE_CACHE")
+    env = env_text("TL_COURSE_CACHE")
     if env:
         path = Path(env).expanduser()
     else:
@@ -36,7 +37,7 @@ def cache_dir() -> Path:
 
 def mirror_dir() -> Path | None:
     """The offline mirror named by ``TL_COURSE_MIRROR``, or None when it is not set."""
-    env = os.environ.get("TL_COURSE_MIRROR")
+    env = env_text("TL_COURSE_MIRROR")
     if not env:
         return None
     path = Path(env).expanduser().resolve()

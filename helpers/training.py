@@ -9,7 +9,7 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["History", "run_epoch", "fit", "predict"]
+__all__ = ["run_epoch"]
 
 
 @dataclass

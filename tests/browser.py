@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from coursetools.paths import REPO_ROOT
+from helpers.config import env_text
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -27,7 +30,7 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("TL_COURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return env_text("TL_COURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def require_chromium() -> str:
@@ -67,7 +70,7 @@ def chromium_page(viewport=(1280, 900)):
 
 def artifacts_dir(kind: str) -> Path:
     """Where screenshots are kept for CI to collect (``artifacts/`` is ignored by git)."""
-    root = Path(os.environ.get("TL_COURSE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
+    root = Path(env_text("TL_COURSE_ARTIFACTS") or REPO_ROOT / "artifacts")
     folder = root / kind
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
 
 _session_dir = Path(tempfile.mkdtemp(prefix="tl-course-tests-"))
 os.environ["TL_COURSE_QUICK"] = "1"
@@ -21,10 +21,11 @@ os.environ["TORCH_HOME"] = str(_session_dir / "torch")
 os.environ["KERAS_HOME"] = str(_session_dir / "keras")
 os.environ.setdefault("MPLBACKEND", "Agg")
 from coursetools.runner import quiet_frameworks  # noqa: E402 - the one place that silences framework noise
+from helpers.config import env_text  # noqa: E402
 
 quiet_frameworks()
 _default_mirror = REPO_ROOT.parent / "shared" / "mirror"
-if "TL_COURSE_MIRROR" not in os.environ and _default_mirror.is_dir():
+if env_text("TL_COURSE_MIRROR") is None and _default_mirror.is_dir():
     os.environ["TL_COURSE_MIRROR"] = str(_default_mirror)
 
 
@@ -34,10 +35,19 @@ def lesson_names() -> list[str]:
     return names(REPO_ROOT)
 
 
+@pytest.fixture(autouse=True)
+def fresh_run_settings(monkeypatch):
+    """Each test starts as a fresh kernel does: run settings not decided yet (helpers.runtime keeps
+    them once decided, and a test may change the variables they are decided from)."""
+    from helpers import runtime
+
+    monkeypatch.setattr(runtime, "_current", None)
+
+
 @pytest.fixture
 def mirror() -> Path:
     """The offline mirror; skipped where there is none, except on CI where it must exist."""
-    path = os.environ.get("TL_COURSE_MIRROR")
+    path = env_text("TL_COURSE_MIRROR")
     if not path or not Path(path).is_dir():
         if os.environ.get("CI"):
             pytest.fail("CI must provide the offline mirror (TL_COURSE_MIRROR=../shared/mirror)")

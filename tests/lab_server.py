@@ -26,7 +26,8 @@ from pathlib import Path
 import psutil
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
+
 VENV_BIN = Path(sys.executable).parent
 COURSE_JUPYTER_CONFIG = REPO_ROOT / "jupyter_config"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
+
 VENV_BIN = str(Path(sys.executable).parent)
 
 

@@ -9,14 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from coursetools.paths import REPO_ROOT
 from helpers import costs
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # bench/ is a folder of the repo, not an installed package
 
 from bench import lesson_costs, report  # noqa: E402

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))  # coursebook/ is a build tool at the root, n
 
 from browser import artifacts_dir, chromium_page  # noqa: E402
 from coursebook import costs, notebooks, scan  # noqa: E402
+from helpers.config import env_text  # noqa: E402
 
 CONFIG = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
 LESSONS = lesson_names()
@@ -163,7 +163,7 @@ EXPECTED_COSTS: dict[str, str] = {}  # the cost table as the build sees bench/re
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    output = Path(os.environ.get("TL_COURSE_BOOK_OUTPUT") or tmp_path_factory.mktemp("book"))
+    output = Path(env_text("TL_COURSE_BOOK_OUTPUT") or tmp_path_factory.mktemp("book"))
     EXPECTED_COSTS["table"] = costs.lesson_table(LESSONS, REPO_ROOT / "bench" / "results")
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output)], cwd=REPO_ROOT,
@@ -286,8 +286,8 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
 
 # --------------------------------------------------------------------------- what a reader sees (issue 20)
 
-# Traces of the build machine that must not reach an output cell (helpers print neutral wording
-# with TL_COURSE_AUDIENCE=reader; coursebook.reader hides the remaining folders).
+# Traces of the build machine that must not reach an output cell (the helpers' learner outputs are
+# reworded for readers by coursebook.wording; coursebook.reader hides the remaining folders).
 MACHINE_TRACES = ("/tmp", "NO NETWORK", "TL_COURSE_", f"{Path.home()}/", str(REPO_ROOT))
 RAW_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b|\[Errno|<urlopen")
 FILE_NAME = re.compile(r"(.*/)?[\w.-]+\.(png|jpe?g|gif|svg|webp)|[0-9a-f]{16,}", re.I)

@@ -1,8 +1,8 @@
 """The website reads like a textbook: no trace of the build machine, one notice for random weights.
 
-Unit tests cover each piece (``helpers.audience`` and the helpers that read it, and
+Unit tests cover each piece (``coursebook.wording`` on the helpers' learner outputs,
 ``coursebook.reader`` / ``coursebook.assets``); one end-to-end test builds a two-page fixture
-book through the real pipeline (kernels with ``TL_COURSE_AUDIENCE=reader``, cleaning, Jupyter
+book through the real pipeline (kernels run as a learner's, cleaning, rewording, Jupyter
 Book): a page whose model fell back to random weights opens with one styled notice, a page with
 real weights has none, figures get their alt text from cell metadata, photos become JPEG and
 no machine path reaches the HTML. The full site is checked in Chromium by ``test_book.py``.
@@ -24,63 +24,76 @@ from conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT))  # coursebook/ is a build tool at the root
 
-from coursebook import assets, build, reader, scan  # noqa: E402
-from helpers import audience, runtime  # noqa: E402
+from coursebook import assets, build, reader, scan, wording  # noqa: E402
+from helpers import runtime  # noqa: E402
 from helpers.downloads import show_downloads  # noqa: E402
-from helpers.errors import CourseError  # noqa: E402
 
 MACHINE_STATE = re.compile(r"/tmp|NO NETWORK|TL_COURSE_|Errno|urlopen|Traceback")
 
 
-@pytest.fixture
-def for_readers(monkeypatch):
-    monkeypatch.setenv(audience.AUDIENCE_VARIABLE, "reader")
+def _cell(source: str, stdout: str = "", stderr: str = ""):
+    """A code cell as an executed lesson holds it: the learner's outputs."""
+    outputs = [nbformat.v4.new_output("stream", name=name, text=text)
+               for name, text in (("stdout", stdout), ("stderr", stderr)) if text]
+    return nbformat.v4.new_code_cell(source, outputs=outputs)
 
 
-# --------------------------------------------------------------------------- helpers, reader mode
+# --------------------------------------------------------------------------- learner outputs, reworded
 
 
-def test_audience_defaults_to_learners_and_rejects_a_typo(monkeypatch):
-    monkeypatch.delenv(audience.AUDIENCE_VARIABLE, raising=False)
-    assert not audience.for_readers()
-    monkeypatch.setenv(audience.AUDIENCE_VARIABLE, "Reader ")
-    assert audience.for_readers()
-    monkeypatch.setenv(audience.AUDIENCE_VARIABLE, "readers")
-    with pytest.raises(CourseError, match="learner, reader"):
-        audience.for_readers()
+def test_helpers_know_nothing_of_the_website():
+    """The website's wording lives in coursebook; helpers has no audience switch."""
+    for path in (REPO_ROOT / "helpers").glob("*.py"):
+        assert not re.search(r"TL_COURSE" r"_AUDIENCE|for_readers|website build", path.read_text()), path.name
 
 
-def test_downloads_for_readers_name_sizes_not_this_machine(isolated_cache, monkeypatch, capsys, for_readers):
+def test_the_run_line_says_how_the_page_was_made(monkeypatch, capsys):
+    from helpers.costs import show_lesson_cost
+
+    monkeypatch.setenv("TL_COURSE_QUICK", "1")
+    show_lesson_cost("02_vgg16_feature_extraction", frameworks=("keras",))
+    learner = capsys.readouterr().out
+    assert "This run: quick mode (TL_COURSE_QUICK=1" in learner
+    page = wording.reader_run_line(learner)
+    assert "This page was executed in quick mode (small data: its numbers are not the lesson's results)." in page
+    assert "This run" not in page and not MACHINE_STATE.search(page.split("This page")[1])
+
+
+def test_downloads_for_readers_name_sizes_not_this_machine(isolated_cache, monkeypatch, capsys):
     monkeypatch.setenv("TL_COURSE_OFFLINE", "1")
     monkeypatch.setenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", "1")
+    print("Measured cost of 02 ...")  # what the cell printed before: kept
     show_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])
-    out = capsys.readouterr().out
+    learner = capsys.readouterr().out
+    assert "NO NETWORK" in learner and "TL_COURSE_ALLOW_RANDOM_WEIGHTS" in learner, "learners get the full message"
+    cell = _cell('show_lesson_cost("02")\nshow_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])',
+                 learner)
+    wording.reader_downloads(cell)
+    out = cell.outputs[0]["text"]
+    assert out.startswith("Measured cost of 02 ...\n")
     assert "cats_and_dogs_filtered" in out and "vgg16" in out and re.search(r"\d+ MB", out)
     assert not MACHINE_STATE.search(out), out
     assert str(isolated_cache) not in out
-    monkeypatch.delenv(audience.AUDIENCE_VARIABLE)
-    show_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])
-    learner = capsys.readouterr().out
-    assert "NO NETWORK" in learner and "TL_COURSE_ALLOW_RANDOM_WEIGHTS" in learner, "learners keep the full message"
 
 
-def test_environment_report_for_readers_shows_versions_not_folders(capsys, for_readers):
+def test_environment_report_for_readers_shows_versions_not_folders(capsys):
     report = runtime.environment_report(())
-    out = capsys.readouterr().out
+    out = wording.drop_machine_state(capsys.readouterr().out)
     assert "python" in out and "mode" in out
-    assert "cache" in report and str(report["cache"]) not in out and "cached" not in out
+    assert "cache" in report and str(report["cache"]) not in out and "cached" not in out and "platform" not in out
+    assert wording.drop_machine_state("cache  is a word here\n") == "cache  is a word here\n", "other outputs stay"
 
 
-def test_random_weights_banner_becomes_a_flag_for_the_site(for_readers, monkeypatch, capsys):
+def test_random_weights_banner_becomes_the_pages_notice(monkeypatch, capsys):
     from helpers import models
 
-    shown = []
-    monkeypatch.setattr(audience, "flag_random_weights", shown.append)
-    monkeypatch.setattr(models, "flag_random_weights", shown.append)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no RandomWeightsWarning either: its text is the raw error
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         models._random_fallback(models.backbone_spec("resnet18"), OSError("<urlopen error [Errno -2]>"))
-    assert shown == ["resnet18"] and capsys.readouterr().out == ""
+    stderr = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+    cell = _cell("load()", "before\n" + capsys.readouterr().out + "after\n", stderr)
+    assert wording.random_weights_banners(cell) == ["resnet18"]
+    assert [o["text"] for o in cell.outputs] == ["before\nafter\n"], "banner and warning are gone, the rest stays"
 
 
 # --------------------------------------------------------------------------- coursebook.reader
@@ -117,17 +130,15 @@ def _figure_cell(png: str, alt: str | None):
 
 
 def test_reader_facing_notebook_with_and_without_random_weights(tmp_path):
-    flagged = nbformat.v4.new_output("display_data", data={"text/plain": ""},
-                                     metadata={audience.RANDOM_WEIGHTS_FLAG: "vgg16"})
-    printed = nbformat.v4.new_output("stream", name="stdout", text=f"saved to {tmp_path}/x.json\n")
+    banner = "!" * 78 + "\nvgg16 is running with RANDOM weights, not ImageNet weights (x).\n" + "!" * 78 + "\n"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nIntro."),
-                nbformat.v4.new_code_cell("load()", outputs=[flagged, printed]),
+                _cell("load()", banner + f"saved to {tmp_path}/x.json\n"),
                 _figure_cell(_png(256), "Photos of cats"), _figure_cell(_png(4), None)]
     reader.make_reader_facing(nb, tmp_path)
     assert nb.cells[0].source.startswith("# Title\n\n```{admonition} This page was built with random weights")
     assert nb.cells[0].source.count("{admonition}") == 1 and "`vgg16`" in nb.cells[0].source
-    assert nb.cells[1].outputs[0]["text"] == "saved to <course folder>/x.json\n", "the flag itself is removed"
+    assert nb.cells[1].outputs[0]["text"] == "saved to <course folder>/x.json\n", "the banner itself is removed"
     assert "image/jpeg" in nb.cells[2].outputs[0]["data"] and "image/png" not in nb.cells[2].outputs[0]["data"]
     assert "image/png" in nb.cells[3].outputs[0]["data"], "a plot stays PNG"
     assert reader.build_notes(nb) == {"random_weights": ["vgg16"], "figures_without_alt": [nb.cells[3].id]}

@@ -7,13 +7,12 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
+from coursetools.paths import REPO_ROOT
 from helpers import costs
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 

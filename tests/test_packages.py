@@ -102,3 +102,26 @@ def test_every_environment_variable_is_documented_in_the_readme():
     assert {"TL_COURSE_QUICK", "TL_COURSE_OFFLINE", "TL_COURSE_MIRROR"} <= used
     undocumented = sorted(name for name in used if not re.search(rf"^\| `{name}[`=]", readme, re.M))
     assert not undocumented, f"README's environment table lacks {undocumented}"
+
+
+def public_api() -> set[str]:
+    """Every public name of helpers: each module's ``__all__``, and the package's re-exports."""
+    names = {f"helpers.{name}" for name in importlib.import_module("helpers").__all__}
+    for path in HELPERS:
+        if path.stem != "__init__":
+            names |= {f"helpers.{path.stem}.{name}" for name in importlib.import_module(f"helpers.{path.stem}").__all__}
+    return names
+
+
+def test_the_public_api_is_what_lessons_and_learners_use():
+    """Issue 27: 146 public names, 38 used by the lessons (measured by this function at ee4c6e2).
+
+    Public beyond the lessons' imports: the errors learners see and may catch, the package's
+    documented re-exports, and ``predict`` / ``load_model`` of ``standalone_predict``, the
+    ``predict.py`` a learner ships beside an exported model."""
+    used = {f"{module}.{name}" for _, module, name in _lesson_imports()}
+    errors = {f"helpers.errors.{name}" for name in importlib.import_module("helpers.errors").__all__}
+    package = {f"helpers.{name}" for name in importlib.import_module("helpers").__all__}
+    shipped = {"helpers.standalone_predict.predict", "helpers.standalone_predict.load_model"}
+    assert len(used) >= 35, "the lessons' imports were not found"
+    assert public_api() - used - errors - package - shipped == set(), "public names no lesson uses: make them internal"

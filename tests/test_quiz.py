@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from coursetools.paths import REPO_ROOT
 from helpers import quiz
 from helpers.errors import UnknownNameError
 
-QUIZ = Path(__file__).resolve().parent.parent / "solutions" / "05_quiz" / "05_quiz.ipynb"
+QUIZ = REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb"
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
 

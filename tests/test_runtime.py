@@ -6,7 +6,7 @@ import random
 import numpy as np
 import pytest
 
-from helpers import runtime
+from helpers import config, runtime
 
 
 @pytest.mark.parametrize(
@@ -21,9 +21,10 @@ def test_mode_follows_environment(monkeypatch, env, expected):
     """Here (no GPU) a plain run is the CPU budget; the variables choose another mode."""
     for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(runtime, "has_accelerator", lambda: False)
+    monkeypatch.setattr(runtime, "_nvidia_gpu_present", lambda: False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    runtime.decide_run_settings()
     assert runtime.mode() == expected
     assert runtime.is_quick() == (expected in ("quick", "grading"))
     assert runtime.pick(full="F", quick="Q", grading="G", cpu="C") == expected[0].upper()
@@ -34,13 +35,14 @@ def test_mode_follows_environment(monkeypatch, env, expected):
 def test_a_gpu_runs_the_full_recipe_and_a_typo_is_an_error(monkeypatch):
     for name in ("TL_COURSE_QUICK", "TL_COURSE_MODE", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(runtime, "has_accelerator", lambda: True)
-    assert runtime.mode() == "full" and "GPU was found" in runtime.mode_reason()
+    monkeypatch.setattr(runtime, "_nvidia_gpu_present", lambda: True)
+    assert runtime.decide_run_settings().mode == "full" and "GPU was found" in runtime.mode_reason()
     monkeypatch.setenv("TL_COURSE_MODE", "cpu")
+    runtime.decide_run_settings()
     assert runtime.mode() == "cpu" and runtime.pick(full=1, quick=2, cpu=3) == 3
     monkeypatch.setenv("TL_COURSE_MODE", "fast")
-    with pytest.raises(ValueError, match="TL_COURSE_MODE='fast' is not a run mode: use quick, cpu, full"):
-        runtime.mode()
+    with pytest.raises(ValueError, match="TL_COURSE_MODE='fast' is not one of quick, cpu, full: use one of them, or unset"):
+        runtime.decide_run_settings()
 
 
 def test_seed_everything_makes_runs_repeatable():
@@ -71,16 +73,33 @@ def test_environment_report_lists_versions_and_cache(capsys):
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("True", True), (" yes ", True), ("ON", True),
                                                 ("0", False), ("False", False), ("no", False), ("", False)])
 def test_env_flag_reads_every_yes_no_spelling(monkeypatch, raw, expected):
-    monkeypatch.setenv("TL_TEST_SOME_FLAG", raw)
-    assert runtime.env_flag("TL_TEST_SOME_FLAG") is expected
+    monkeypatch.setenv("TL_COURSE_OFFLINE", raw)
+    assert config.env_flag("TL_COURSE_OFFLINE") is expected
 
 
 def test_env_flag_refuses_a_value_it_cannot_read(monkeypatch):
-    monkeypatch.delenv("TL_TEST_SOME_FLAG", raising=False)
-    assert runtime.env_flag("TL_TEST_SOME_FLAG") is False and runtime.env_flag("TL_TEST_SOME_FLAG", True) is True
-    monkeypatch.setenv("TL_TEST_SOME_FLAG", "maybe")
-    with pytest.raises(ValueError, match="TL_TEST_SOME_FLAG='maybe'.*1 \\(yes\\) or 0 \\(no\\)"):
-        runtime.env_flag("TL_TEST_SOME_FLAG")
+    monkeypatch.delenv("TL_COURSE_OFFLINE", raising=False)
+    assert config.env_flag("TL_COURSE_OFFLINE") is False and config.env_flag("TL_COURSE_OFFLINE", True) is True
+    monkeypatch.setenv("TL_COURSE_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match="TL_COURSE_OFFLINE='maybe'.*1 \\(yes\\) or 0 \\(no\\)"):
+        config.env_flag("TL_COURSE_OFFLINE")
+
+
+def test_a_variable_the_course_does_not_declare_is_an_error():
+    """A typo in the code would otherwise read as "unset", silently."""
+    typo = "TL_COURSE" + "_OFLINE"  # split, so that the README's table check does not take it for a variable
+    with pytest.raises(KeyError, match=f"{typo} is not a course setting"):
+        config.env_flag(typo)
+
+
+def test_whole_numbers_and_choices_name_the_variable(monkeypatch):
+    monkeypatch.setenv("TL_COURSE_GRADING_JOBS", "0")
+    with pytest.raises(ValueError, match="TL_COURSE_GRADING_JOBS='0' is not a whole number >= 1"):
+        config.env_int("TL_COURSE_GRADING_JOBS", 2)
+    monkeypatch.setenv("TL_COURSE_GRADING_JOBS", " 3 ")
+    assert config.env_int("TL_COURSE_GRADING_JOBS", 2) == 3
+    monkeypatch.setenv("TL_COURSE_MODE", " Full ")
+    assert config.env_choice("TL_COURSE_MODE", ("quick", "cpu", "full")) == "full"
 
 
 def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
@@ -94,6 +113,7 @@ def test_every_yes_no_variable_is_read_by_env_flag(monkeypatch):
     monkeypatch.setenv("TL_COURSE_QUICK", "FALSE")
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv("TL_COURSE_MODE", raising=False)
+    runtime.decide_run_settings()
     assert not runtime.is_quick()
 
 
