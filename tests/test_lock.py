@@ -7,6 +7,7 @@ answers for the target platform; pip's `--platform` cannot (it evaluates markers
 on). Needs PyPI: on CI it must be reachable, elsewhere the tests skip without it. uv's cache makes a rerun
 fast; the cases run in parallel.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,9 +65,26 @@ def pins(text: str, pairs: bool = False):
 def resolve(requirements: Path, platform: str, python: str) -> subprocess.CompletedProcess:
     """uv's resolution of `requirements` for one platform and Python, wheels only, installing nothing."""
     return subprocess.run(
-        [_uv(), "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--only-binary", ":all:",
-         "--python-platform", PLATFORMS[platform], "--python-version", python, str(requirements)],
-        cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600,
+        [
+            _uv(),
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-header",
+            "--no-annotate",
+            "--only-binary",
+            ":all:",
+            "--python-platform",
+            PLATFORMS[platform],
+            "--python-version",
+            python,
+            str(requirements),
+        ],
+        cwd=REPO_ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -110,14 +128,18 @@ def test_lock_is_current_with_requirements_txt(lock, tmp_path):
     """Rewriting the lock from its input changes nothing (the lock's own versions are kept as preferences,
     as `make lock` does), so every pin in requirements.txt is what the lock installs."""
     flags = re.search(r"^LOCK_FLAGS := (.*)$", (REPO_ROOT / "Makefile").read_text(), re.M).group(1)
-    rule = re.search(rf"^\t\$\(UV\) pip compile \$\(LOCK_FLAGS\) \$\(LOCK_ARGS\) (.*) -o {re.escape(lock)}$",
-                     (REPO_ROOT / "Makefile").read_text(), re.M).group(1)
+    rule = re.search(
+        rf"^\t\$\(UV\) pip compile \$\(LOCK_FLAGS\) \$\(LOCK_ARGS\) (.*) -o {re.escape(lock)}$",
+        (REPO_ROOT / "Makefile").read_text(),
+        re.M,
+    ).group(1)
     fresh = tmp_path / lock
     shutil.copy(REPO_ROOT / lock, fresh)
     # shlex-free split: the flags hold one quoted argument, the custom compile command
     args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', f"{flags} {rule}")]
-    done = subprocess.run([_uv(), "pip", "compile", *args, "-o", str(fresh)], cwd=REPO_ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [_uv(), "pip", "compile", *args, "-o", str(fresh)], cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert fresh.read_text() == (REPO_ROOT / lock).read_text(), (
         f"{lock} is not what requirements.txt now asks for: run `make lock` and commit requirements.lock and "
