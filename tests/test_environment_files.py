@@ -1,5 +1,6 @@
 """requirements.txt is the one human-edited list of versions; the locks are written from it (tests/test_lock.py
 checks they are current), and environment.yml, Binder, pyproject and the Makefile follow them."""
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import REPO_ROOT
 
@@ -64,11 +66,23 @@ def test_plain_pytest_works_from_another_directory(tmp_path):
     import without PYTHONPATH or a particular working directory."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "pytest"), "-q", "-p", "no:xdist", "--collect-only",
-         str(REPO_ROOT / "tests" / "test_environment_files.py")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).parent / "pytest"),
+            "-q",
+            "-p",
+            "no:xdist",
+            "--collect-only",
+            str(REPO_ROOT / "tests" / "test_environment_files.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert done.returncode == 0, f"plain pytest from {tmp_path} fails; run `make setup`:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    assert done.returncode == 0, (
+        f"plain pytest from {tmp_path} fails; run `make setup`:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    )
     probe = "import autograder, bench, coursebook, coursetools, helpers; print(coursetools.__file__)"
     where = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert where.returncode == 0 and where.stdout.startswith(str(REPO_ROOT)), where.stderr[-2000:]
@@ -80,3 +94,32 @@ def test_learners_package_holds_only_helpers():
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
     assert pyproject["tool"]["setuptools"]["packages"] == ["helpers"]
     assert "optional-dependencies" not in pyproject["project"] or "dev" not in pyproject["project"]["optional-dependencies"]
+
+
+@pytest.mark.parametrize(
+    "gpu_listed,args,lock",
+    [
+        (False, [], "requirements.lock"),
+        (True, [], "requirements-gpu.lock"),
+        (False, ["GPU=1"], "requirements-gpu.lock"),
+        (True, ["GPU=0"], "requirements.lock"),
+    ],
+)
+def test_make_setup_installs_the_gpu_lock_where_nvidia_smi_lists_a_gpu(tmp_path, gpu_listed, args, lock):
+    """A stand-in nvidia-smi (one that lists a GPU, or one that fails as without a driver); make -n only prints."""
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'\n" if gpu_listed else "#!/bin/sh\nexit 9\n")
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "GPU"}
+    env["PATH"] = f"{fake.parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["make", "-n", "setup", f"VENV={tmp_path / 'venv'}", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"--require-hashes {lock}" in done.stdout, done.stdout
