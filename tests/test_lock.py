@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-PLATFORMS = {  # uv's --python-platform: the oldest tags torch 2.14.1 / TensorFlow 2.21 publish for
+PLATFORMS = {  # uv's --python-platform; manylinux_2_28: the glibc torch 2.14.1's Linux wheels need
     "linux-x86_64": "x86_64-manylinux_2_28",
     "linux-aarch64": "aarch64-manylinux_2_28",
     "macos-arm64": "aarch64-apple-darwin",
@@ -140,13 +140,13 @@ def test_lock_is_current_with_requirements_txt(lock, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert fresh.read_text() == (REPO_ROOT / lock).read_text(), (
         f"{lock} is not what requirements.txt now asks for: run `make lock` and commit requirements.lock and "
-        f"requirements-gpu.lock. Changed pins: {set(pins(fresh.read_text()).items()) ^ set(pins((REPO_ROOT / lock).read_text()).items())}"
+        f"requirements-gpu.lock. Changed pins: {set(pins(fresh.read_text(), True)) ^ set(pins((REPO_ROOT / lock).read_text(), True))}"
     )
 
 
 def test_gpu_lock_has_cuda_tensorflow_beside_torch_and_says_which_cuda_each_uses():
     """What the README says a GPU learner gets: TensorFlow's CUDA 12 libraries (nvidia-*-cu12) next to
-    torch 2.14.1's CUDA 13 ones, no nvidia package pinned twice. When a torch/TensorFlow pair shares one
+    torch 2.14.1's CUDA 13 ones, and none of them in the CPU lock. When a torch/TensorFlow pair shares one
     CUDA, this fails: then update README's GPU section and this test."""
     result = _all_resolutions()[("requirements-gpu.lock", "linux-x86_64", "3.12")]
     assert result.returncode == 0, result.stderr[-3000:]
