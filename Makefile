@@ -39,7 +39,7 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compi
 setup: $(STAMP)
 
 $(UV):
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: install it and run `make PYTHON=python3.11 ...`")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else f"Python 3.11, 3.12 or 3.13 is required (the lock is checked for those; this is {sys.version.split()[0]}): install one and run `make PYTHON=python3.12 ...`")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
