@@ -1,6 +1,9 @@
 # The course's commands. Everything runs inside .venv at the repo root (created on demand).
+#   make setup    .venv from the lock (requirements.lock, or requirements-gpu.lock with an NVIDIA GPU / GPU=1)
+#   make lock     regenerate the locks from requirements.txt (the human-edited list) after changing it
 #   make course   set up, fetch data and weights, execute every lesson, print a summary [MODE=quick|default|cpu|full]
 #   make test     what CI runs
+#   make lint     ruff: lint and format check; make format rewrites the files the format check names
 #   make lessons  regenerate lessons/ (student versions) from solutions/ with nbgrader
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
 #   make book     the course website -> _build/html (Jupyter Book, lessons executed in quick mode)
@@ -11,23 +14,65 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 LESSONS := $(sort $(notdir $(wildcard solutions/*)))
 PYTEST_WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup course test lessons lab report browser sandbox clean-venv grade bench book
+# uv installs the lock (and writes it); the same version is pinned in requirements.txt, so the
+# lock keeps it. pip only bootstraps it into a new .venv.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+# GPU=1: the CUDA lock (TensorFlow with CUDA on Linux x86-64); default: 1 where nvidia-smi lists a GPU.
+ifeq ($(origin GPU),undefined)
+GPU := $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo 1 || echo 0)
+endif
+VARIANT := $(if $(filter 1,$(GPU)),gpu,cpu)
+LOCK := $(if $(filter gpu,$(VARIANT)),requirements-gpu.lock,requirements.lock)
+# One stamp per variant: switching from one to the other reinstalls.
+STAMP := $(VENV)/.installed-$(VARIANT)
+# Both locks: every platform (Linux x86-64/aarch64, macOS arm64, Windows x86-64) and Python >= 3.11 in one
+# file, with environment markers; tests/test_lock.py checks each platform x Python resolves to wheels.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
+
+.PHONY: setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: install it and run `make PYTHON=python3.11 ...`")'
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else f"Python 3.11, 3.12 or 3.13 is required (the lock is checked for those; this is {sys.version.split()[0]}): install one and run `make PYTHON=python3.12 ...`")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip >/dev/null
-	$(BIN)/python -m pip install -r requirements.txt
-	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# sync: exactly the lock, so a package dropped from requirements.txt leaves .venv too. The repository's own
+# packages come after it: helpers (what learners install) editable, and the repo root on sys.path through a
+# path file, so the tools (coursetools, autograder, bench, coursebook) and tests/ import from any directory.
+$(STAMP): $(LOCK) pyproject.toml | $(UV)
+	@rm -f $(VENV)/.installed $(VENV)/.installed-cpu $(VENV)/.installed-gpu
+	@echo "Installing $(LOCK) ($(VARIANT); GPU=$(GPU)) into $(VENV) ..."
+	$(UV) pip sync --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install --python $(BIN)/python --no-deps -e .
+	@$(BIN)/python -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "tl_course_repo.pth").write_text("$(CURDIR)\n")'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (transfer-learning course)" >/dev/null
 	@touch $(STAMP)
+
+# After editing requirements.txt (or requirements-gpu*.txt): rewrite both locks, keeping every other
+# version where it was. `make lock-upgrade` moves every unpinned (transitive) package to its newest release.
+lock: | $(UV)
+	$(UV) pip compile $(LOCK_FLAGS) $(LOCK_ARGS) requirements.txt -o requirements.lock
+	$(UV) pip compile $(LOCK_FLAGS) $(LOCK_ARGS) requirements-gpu.txt --override requirements-gpu-overrides.txt -o requirements-gpu.lock
+	@echo "requirements.lock and requirements-gpu.lock rewritten from requirements.txt: check with pytest tests/test_lock.py, then make setup."
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+
+# ruff, pinned in requirements.txt; its settings are in pyproject.toml ([tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || { echo "Formatting differs: run make format, then commit."; exit 1; }
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # MODE=quick|default|cpu|full; without it, quick on a machine without a GPU, default with one (it says which).
 # default is what a learner's run is: full with a GPU, the lessons' cpu budget without one.

@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from coursetools.paths import REPO_ROOT

@@ -98,7 +98,7 @@ def load_results(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as err:
-        raise SystemExit(f"{path} is not valid JSON ({err}): delete it or restore it from git, then run again.")
+        raise SystemExit(f"{path} is not valid JSON ({err}): delete it or restore it from git, then run again.") from err
 
 
 def save_results(path: Path, data: dict, sections: set[str] | None = None) -> None:

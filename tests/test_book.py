@@ -391,7 +391,7 @@ def test_each_lesson_page_with_its_images_weighs_at_most_2_mb(site, served):
         with chromium_page() as page:  # a fresh profile: nothing comes from a cache
             refused = offline(page, served)
             sizes: dict[str, int] = {}
-            page.on("response", lambda response: sizes.__setitem__(response.url, len(response.body())))
+            page.on("response", lambda response: sizes.__setitem__(response.url, len(response.body())))  # noqa: B023 (one page per iteration)
             page.goto(f"{served}/lessons/{name}/{name}.html")
             page.wait_for_load_state("networkidle")
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images, if any

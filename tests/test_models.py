@@ -2,7 +2,6 @@
 freezing and parameter counts."""
 from __future__ import annotations
 
-import os
 import urllib.error
 
 import pytest
