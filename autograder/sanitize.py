@@ -1,0 +1,84 @@
+"""Student outputs made safe to open: no script runs in the instructor's browser.
+
+The autograded notebook is what formgrader shows inside the instructor's Jupyter session and
+what the feedback HTML is made from; a student's cell can put any HTML or JavaScript in its
+outputs, and a Markdown answer can hold raw HTML. ``SanitizeOutputs`` (an autograde step in
+``nbgrader_config.py``) rewrites them before the autograded notebook is written:
+
+- JavaScript outputs (``application/javascript`` ...) are removed, with a note in their place;
+- HTML and Markdown (outputs, Markdown cells, raw cells) keep formatting tags (tables, lists,
+  images, links) and lose the rest: ``<script>``, ``<iframe>``, ``<object>``, ``<style>``,
+  ``<form>``, every ``on*`` event attribute, ``style``, and any URL that is not http(s), mailto
+  or a ``data:image`` picture (``javascript:``);
+- SVG (which can carry scripts) is dropped, with a note.
+
+Plain text and images (PNG, JPEG) are inert and stay as they are.
+"""
+from __future__ import annotations
+
+import re
+
+import bleach
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+__all__ = ["SanitizeOutputs", "clean_html"]
+
+_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+    "li", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+})
+_ATTRIBUTES = {"*": ["class", "title", "align"], "a": ["href"], "img": ["src", "alt", "width", "height"],
+               "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"], "table": ["border"]}
+_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+# elements whose content is code or a page of its own, dropped whole (bleach would keep the text)
+_DROPPED = re.compile(r"<(script|style|iframe|object|embed|template|noscript|frame|frameset|svg|math)\b.*?"
+                      r"(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_HAS_TAG = re.compile(r"<[A-Za-z!/?]")
+_SCRIPT_TYPES = ("javascript", "ecmascript")
+_REMOVED = "[removed by the autograder: {} output could run code in the reader's browser]"
+
+
+def _safe_url(tag: str, name: str, value: str) -> bool:
+    if name in ("href", "src"):
+        value = value.strip().lower()
+        if value.startswith("data:"):
+            return tag == "img" and value.startswith("data:image/") and not value.startswith("data:image/svg")
+    return name in _ATTRIBUTES.get(tag, []) or name in _ATTRIBUTES["*"]
+
+
+def clean_html(text: str) -> str:
+    """``text`` with only formatting left (see the module docstring)."""
+    text = _DROPPED.sub("", text)
+    attributes = {tag: lambda t, n, v, tag=tag: _safe_url(t, n, v) for tag in _TAGS}
+    return bleach.clean(text, tags=_TAGS, attributes=attributes, protocols=_PROTOCOLS, strip=True,
+                        strip_comments=True)
+
+
+def _clean_output(out: dict) -> None:
+    data = out.get("data")
+    if not data:
+        return
+    for mime in list(data):
+        if any(kind in mime for kind in _SCRIPT_TYPES) or mime == "image/svg+xml":
+            del data[mime]
+            data.setdefault("text/plain", _REMOVED.format(mime))
+        elif mime in ("text/html", "text/markdown"):
+            value = data[mime]
+            data[mime] = clean_html("".join(value) if isinstance(value, list) else value)
+
+
+class SanitizeOutputs(Preprocessor):
+    """Neutralise scripts in outputs, Markdown and raw cells (see the module docstring)."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                _clean_output(out)
+        elif cell.cell_type in ("markdown", "raw") and _HAS_TAG.search(cell.source):
+            cell.source = clean_html(cell.source)  # only with a tag: escaping would show "&gt;" in quotes
+        return cell, resources
