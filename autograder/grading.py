@@ -194,7 +194,9 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     write_grades_csv(workspace, state)
     run.seconds = time.perf_counter() - start
     graded = sum(o.status != Status.UNCHANGED for o in run.outcomes)
-    echo(f"\n{graded} submission(s) graded, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s")
+    review = sum(o.status == Status.REVIEW for o in run.outcomes)
+    echo(f"\n{graded} submission(s) handled, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s"
+         + (f"; {review} marked for review (see the note in grades.csv)" if review else ""))
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run

@@ -21,7 +21,7 @@ IDIOMS = {
                               r"|events\s*\.\s*register|register_magic_function)\b",
     "tracer or profiler hook": r"\b(settrace|setprofile|_getframe|f_locals|f_back|f_globals|f_code)\b",
     "builtins rebinding": r"\b(__builtins__|builtins)\b",
-    "interpreter exit": r"\b(os\s*\.\s*_exit|_exit\s*\(|sys\s*\.\s*exit|os\s*\.\s*kill|excepthook|displayhook)\b",
+    "interpreter exit or display hook": r"\b(os\s*\.\s*_exit|_exit\s*\(|excepthook|displayhook)",
     "module table or raw memory": r"\b(sys\s*\.\s*modules|ctypes|gc\s*\.\s*get_referrers|importlib\s*\.\s*reload)\b",
 }
 _PATTERNS = {name: re.compile(pattern) for name, pattern in IDIOMS.items()}

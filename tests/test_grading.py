@@ -88,7 +88,7 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
     for crafted in corpus:
         outcome = outcomes[crafted.student]
         assert outcome.status == crafted.status, f"{crafted.student}: {outcome.line()}\n{report}"
-        if crafted.status != "graded":
+        if crafted.status not in ("graded", "review"):
             assert outcome.score == 0 and outcome.note, outcome.line()
             continue
         expected = expected_scores(solution, crafted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import json
 import random
 import shutil
 import socket
@@ -19,7 +20,7 @@ import nbformat
 import pytest
 from conftest import REPO_ROOT, lesson_names
 from grading_corpus import Crafted, expected_scores, write
-from hostile_corpus import ATTACKERS, Targets, build, verdicts
+from hostile_corpus import ATTACKERS, SECRETS, Targets, build, verdicts
 
 from autograder import sandbox
 from autograder.grading import grade
@@ -51,8 +52,10 @@ def _rows(workspace):
 
 @needs_bwrap
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch):
+def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", "60")
+    for name, value in SECRETS.items():  # the grader's secrets: none may reach any file written
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv(sandbox.PROCESSES_VARIABLE, "256")
     monkeypatch.setenv(sandbox.DISK_VARIABLE, "64")
     monkeypatch.delenv(sandbox.SWITCH_VARIABLE, raising=False)
@@ -89,12 +92,15 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch):
     finally:
         listener.close()
     report = "\n".join(lines)
+    terminal = capfd.readouterr()
+    assert "\x1b]0;tl-pwned-title" not in terminal.err + terminal.out, "a kernel wrote raw to the grader's terminal"
 
     outcomes = {o.student: o for o in run.outcomes}
     assert outcomes[correct.student].status == "graded", report
     assert outcomes[correct.student].score == outcomes[correct.student].max_score > 0, report
     for crafted in hostile:
-        assert outcomes[crafted.student].status == "graded", f"{crafted.student}\n{report}"
+        # "review": the static scan flags some attack code (ctypes, os._exit ...) for a person
+        assert outcomes[crafted.student].status in ("graded", "review"), f"{crafted.student}\n{report}"
         assert _cell_scores(workspace, lesson, crafted.student) == expected_scores(solution, crafted), crafted.student
         autograded = nbformat.read(workspace / "nbgrader" / "autograded" / crafted.student / lesson / f"{lesson}.ipynb",
                                    as_version=4)
@@ -109,6 +115,32 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch):
                                                     for step in ("submitted", "autograded", "feedback"))) == victim_files
     assert _rows(workspace)[victim.student] == victim_row
     assert "pwned" not in (workspace / "grades.csv").read_text()
+    leaks = [(name, str(p)) for p in workspace.rglob("*") if p.is_file()
+             for name, value in SECRETS.items() if value.encode() in p.read_bytes()]
+    assert not leaks, f"secrets reached files the grader wrote: {leaks}"
+    escalate = "hostile_escalate"
+    autograded = workspace / "nbgrader" / "autograded" / escalate / lesson / f"{lesson}.ipynb"
+    feedback = run.feedback(escalate, lesson)
+    outputs = json.dumps([cell.get("outputs", []) for cell in nbformat.read(autograded, as_version=4).cells])
+    assert '"text/html"' in outputs, "the attack's HTML output is missing: nothing was checked"
+    for live in ("<script", "onerror", "javascript:", "<iframe", '"application/javascript":'):
+        assert live not in outputs, f"{live} left in a student's output of the autograded notebook"
+    html = feedback.read_text()  # the cell's source is shown there escaped (&lt;script&gt;)
+    assert "<script>window.__tl_pwned" not in html and "<iframe srcdoc" not in html
+    assert_inert_in_chromium(feedback)
+
+
+def assert_inert_in_chromium(html_file):
+    """Open the page in headless Chromium, click the student's link: no student script ran."""
+    from browser import chromium_page
+
+    with chromium_page() as page:
+        page.goto(html_file.as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        if page.locator("#tl-link").count():
+            page.locator("#tl-link").first.click()
+        assert page.evaluate("window.__tl_pwned === undefined"), page.evaluate("String(window.__tl_pwned)")
 
 
 @needs_bwrap
@@ -192,3 +224,135 @@ def test_a_graded_kernel_leaves_no_process_behind(tmp_path, monkeypatch):
     while survivors() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not survivors(), "a process started in the sandbox outlived its kernel"
+
+
+# ---------------------------------------------------------------------------- item 1: privileges
+
+# Imported by the sandbox launcher (json, resource, ctypes, struct) or by Python's start-up
+# (sitecustomize, usercustomize): a submitted file of that name records who imported it, then
+# hands over the real module, so that grading goes on as if nothing happened.
+_SHADOWS = ("json", "resource", "ctypes", "struct", "sitecustomize", "usercustomize")
+_EVIDENCE_MODULE = '''
+import os as _os
+try:
+    _caps = [_l.split()[1] for _l in open("/proc/self/status") if _l.startswith("CapEff")][0]
+except Exception:
+    _caps = "?"
+with open({path!r}, "a") as _f:
+    _f.write(f"{{__name__}} uid={{_os.getuid()}} euid={{_os.geteuid()}} caps={{_caps}}\\n")
+import sys as _sys, importlib as _importlib
+_here = _os.path.dirname(_os.path.abspath(__file__))
+_saved = _sys.path[:]
+_sys.path[:] = [_p for _p in _sys.path if _os.path.abspath(_p or ".") != _here]
+del _sys.modules[__name__]
+try:
+    if __name__ not in ("sitecustomize", "usercustomize"):
+        _sys.modules[__name__] = _importlib.import_module(__name__)
+finally:
+    _sys.path[:] = _saved
+'''
+
+
+def _submission_with_shadows(folder, solution, lesson, evidence):
+    """A correct notebook whose first answer prints the evidence file, beside the shadow modules."""
+    notebook = copy.deepcopy(solution)
+    first = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = (f"import os as _os\nprint('EVIDENCE', open({evidence!r}).read() if _os.path.exists({evidence!r}) "
+                    f"else 'none')\n" + first.source)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / f"{lesson}.ipynb")
+    for name in _SHADOWS:
+        (folder / f"{name}.py").write_text(_EVIDENCE_MODULE.format(path=evidence))
+
+
+def _evidence(autograded_notebook) -> list[str]:
+    notebook = nbformat.read(autograded_notebook, as_version=4)
+    text = "".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
+    assert "EVIDENCE" in text, "the evidence cell did not run: nothing was checked"
+    return [line for line in text.split("EVIDENCE", 1)[1].splitlines() if "uid=" in line]
+
+
+@needs_bwrap
+@pytest.mark.parametrize("entry", ["make grade", "python -m autograder", "nbgrader autograde", "formgrader"])
+def test_submitted_modules_never_run_privileged(entry, tmp_path, monkeypatch):
+    """Modules named after the standard library's, and site/usercustomize.py, handed in beside
+    the notebook never run with uid 0 or any capability, however grading starts. (On main,
+    `nbgrader autograde` and formgrader ran json.py as root in the launcher.)"""
+    import os
+    import subprocess
+    import sys
+
+    from autograder.workspace import load_api
+
+    monkeypatch.delenv(sandbox.SWITCH_VARIABLE, raising=False)
+    lesson = "05_quiz"
+    solution = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    evidence = f"/tmp/tl-evidence-{random.randint(10**8, 10**9)}.txt"
+    workspace = tmp_path / "grading"
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+               PYTHONPATH=str(REPO_ROOT))
+    if entry in ("make grade", "python -m autograder"):
+        _submission_with_shadows(tmp_path / "subs" / "ann" / lesson, solution, lesson, evidence)
+        command = (["make", "grade", f"SUBMISSIONS={tmp_path / 'subs'}", f"GRADING_DIR={workspace}", "JOBS=1"]
+                   if entry == "make grade" else
+                   [sys.executable, "-m", "autograder", str(tmp_path / "subs"), "--grading-dir", str(workspace),
+                    "--lessons", lesson, "--jobs", "1"])
+        result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    else:  # what nbgrader does with the course's nbgrader_config.py: every submitted file is copied
+        prepare_workspace(workspace, [lesson])
+        _submission_with_shadows(workspace / "nbgrader" / "submitted" / "ann" / lesson, solution, lesson, evidence)
+        if entry == "nbgrader autograde":
+            result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", "ann",
+                                     "--force"], cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        else:  # formgrader's "autograde" button: NbGraderAPI built from the course's config file
+            monkeypatch.chdir(workspace)
+            outcome = load_api(workspace).autograde(lesson, "ann", force=True, create=True)
+            assert outcome["success"], outcome["log"][-3000:]
+        copied = workspace / "nbgrader" / "autograded" / "ann" / lesson / "json.py"
+        assert copied.is_file(), "nbgrader no longer copies the other files: this test lost its point"
+    lines = _evidence(workspace / "nbgrader" / "autograded" / "ann" / lesson / f"{lesson}.ipynb")
+    for line in lines:
+        assert " uid=0 " not in line and " euid=0 " not in line, f"{entry}: {line}"
+        assert line.endswith("caps=0000000000000000"), f"{entry}: {line}"
+    assert not Path(evidence).exists(), "a submitted module wrote on the host"
+
+
+# ---------------------------------------------------------------------------- item 3: in-kernel cheats
+
+CHEATS = {
+    # every later cell, hidden tests included, becomes `pass` (the issue's one-liner)
+    "cheat_transformer": 'get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])',
+    # the same, where resetting the shell's transformer list cannot undo it
+    "cheat_class_patch": ("from IPython.core.inputtransformer2 import TransformerManager\n"
+                          "TransformerManager.transform_cell = lambda self, cell: 'pass\\n'"),
+    # an AST transformer that drops every assert
+    "cheat_ast": ("import ast\nclass _NoAsserts(ast.NodeTransformer):\n"
+                  "    def visit_Assert(self, node):\n        return ast.Pass()\n"
+                  "get_ipython().ast_transformers.append(_NoAsserts())"),
+}
+
+
+@needs_bwrap
+def test_in_kernel_cheats_get_review_never_full_marks(tmp_path, monkeypatch):
+    """A cheat in the first answer, every other answer left blank: on main each got full marks."""
+    monkeypatch.delenv(sandbox.SWITCH_VARIABLE, raising=False)
+    lesson = "05_quiz"
+    workspace = tmp_path / "grading"
+    prepare_workspace(workspace, [lesson])
+    released = nbformat.read(workspace / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
+    for student, source in CHEATS.items():
+        notebook = copy.deepcopy(released)
+        next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")).source = source
+        write(tmp_path / "subs", lesson, Crafted(student, notebook))
+    lines: list[str] = []
+    run = grade(tmp_path / "subs", workspace, [lesson], echo=lines.append, jobs=2)
+    rows = _rows(workspace)
+    for student in CHEATS:
+        row = rows[student]
+        assert row["status"] == "review", f"{student}: {row}\n" + "\n".join(lines)
+        assert float(row["score"]) == 0 < float(row["max"]), row
+        assert "flagged for review: IPython input/AST transformer" in row["note"], row
+    assert "tests did not run as written" in rows["cheat_class_patch"]["note"]
+    assert run.grades_csv.is_file()
