@@ -15,6 +15,7 @@ import random
 import shutil
 import socket
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -356,3 +357,136 @@ def test_in_kernel_cheats_get_review_never_full_marks(tmp_path, monkeypatch):
         assert "flagged for review: IPython input/AST transformer" in row["note"], row
     assert "tests did not run as written" in rows["cheat_class_patch"]["note"]
     assert run.grades_csv.is_file()
+
+
+# ---------------------------------------------------------------------------- item 6: budgets
+
+_HOG = ("import subprocess as _sp, sys as _sys\n"
+        "_hogs = [_sp.Popen([_sys.executable, '-c', \"import time; _x = b'1' * 2**30; time.sleep(20)\"])"
+        " for _ in range(3)]\n")
+
+
+@needs_bwrap
+def test_notebook_budget_and_a_memory_hog_beside_a_correct_student(tmp_path, monkeypatch):
+    """A quiz whose 15 answers all loop ends within its notebook budget (on main: 15 cell
+    timeouts); a student holding 3 GiB in three processes is graded beside a correct one, who
+    still gets full marks."""
+    monkeypatch.delenv(sandbox.SWITCH_VARIABLE, raising=False)
+    monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", "10")
+    monkeypatch.setenv("TL_COURSE_NOTEBOOK_TIMEOUT", "20")
+    lesson = "05_quiz"
+    solution = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    looper, hog = copy.deepcopy(solution), copy.deepcopy(solution)
+    answers = [c for c in looper.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) >= 10, "the quiz needs many answers for this test to mean something"
+    for cell in answers:
+        cell.source = "while True:\n    pass\n" + cell.source
+    first = next(c for c in hog.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = _HOG + first.source
+    for crafted in (Crafted("aa_looper", looper), Crafted("bb_hog", hog), Crafted("cc_correct", copy.deepcopy(solution))):
+        write(tmp_path / "subs", lesson, crafted)
+    lines: list[str] = []
+    run = grade(tmp_path / "subs", tmp_path / "grading", [lesson], echo=lines.append, jobs=2)
+    outcomes = {o.student: o for o in run.outcomes}
+    report = "\n".join(lines)
+    assert outcomes["cc_correct"].score == outcomes["cc_correct"].max_score > 0, report
+    assert outcomes["bb_hog"].status in ("graded", "review") and outcomes["bb_hog"].score > 0, report
+    looped = outcomes["aa_looper"]
+    assert looped.status == "graded" and looped.score == 0, report
+    # 20 s of budget, plus the kernel's start, feedback and a loaded machine; main needed 150 s+
+    assert looped.seconds < 75, report
+    autograded = nbformat.read(tmp_path / "grading" / "nbgrader" / "autograded" / "aa_looper" / lesson / f"{lesson}.ipynb",
+                               as_version=4)
+    assert any(out.get("ename") == "NotebookTimeout" for c in autograded.cells for out in c.get("outputs", []))
+
+
+def test_notebook_timeout_setting_is_checked(monkeypatch):
+    from autograder.execute import NOTEBOOK_TIMEOUT_VARIABLE, notebook_timeout
+
+    monkeypatch.delenv(NOTEBOOK_TIMEOUT_VARIABLE, raising=False)
+    assert notebook_timeout() == 600
+    for bad in ("ten", "0", "-5"):
+        monkeypatch.setenv(NOTEBOOK_TIMEOUT_VARIABLE, bad)
+        with pytest.raises(ValueError, match=NOTEBOOK_TIMEOUT_VARIABLE):
+            notebook_timeout()
+    assert "NOTEBOOK_TIMEOUT" in (REPO_ROOT / "Makefile").read_text()
+
+
+def test_limits_note_says_per_process_without_cgroup_v2():
+    note = sandbox.notebook_limits_note()
+    assert "per process" in note and "MB" in note
+
+
+# ---------------------------------------------------------------------------- items 4 and 7: the command
+
+
+def test_only_listed_variables_reach_the_kernel():
+    env = {"JPY_API_TOKEN": "a", "JUPYTERHUB_API_TOKEN": "b", "OPENAI_API_KEY": "c", "MY_SERVICE_TOKEN": "d",
+           "NBGRADER_DB_PASSWORD": "e", "LANGCHAIN_API_KEY": "f", "TF_VAR_password": "g", "LC_SECRET": "h",
+           "TL_COURSE_QUICK": "1", "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "2", "LANG": "C.UTF-8"}
+    kept = sandbox.sandbox_env(env)
+    assert not set("abcdefgh") & set(kept.values()), kept
+    assert kept["TL_COURSE_QUICK"] == "1" and kept["NBGRADER_EXECUTION"] == "autograde" and kept["LANG"] == "C.UTF-8"
+
+
+def test_sandbox_command_drops_privileges_before_python(tmp_path):
+    import os
+
+    cwd = tmp_path / "nb"
+    cwd.mkdir()
+    for name in ("05_quiz.ipynb", "json.py", "sitecustomize.py", "data.csv"):
+        (cwd / name).write_text("{}")
+    (cwd / "linked.ipynb").symlink_to(cwd / "05_quiz.ipynb")
+    command = sandbox.bwrap_command("bwrap", ["python", "-m", "ipykernel_launcher"], cwd, tmp_path, {})
+    binds = [command[i + 1] for i, arg in enumerate(command) if arg == "--ro-bind"]
+    assert [b for b in binds if b.startswith(str(cwd))] == [str(cwd / "05_quiz.ipynb")]
+    assert "--new-session" in command and "--die-with-parent" in command
+    python_at = next(i for i, arg in enumerate(command) if arg.endswith("/python") and command[i + 1] == "-I")
+    assert command[python_at + 1:python_at + 4] == ["-I", "-S", "-c"]
+    if os.geteuid() == 0:  # setpriv, not Python, is the first thing in the sandbox
+        first = command.index("--") + 1
+        assert command[first] == "/usr/bin/setpriv" and first < python_at
+        assert {"--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--clear-groups"} <= set(command)
+        assert command[command.index("--cap-drop") + 1] == "ALL"
+    else:
+        assert "--unshare-user" in command and "--disable-userns" in command
+
+
+def test_sandbox_uid_is_free_and_outside_systemds_range():
+    import os
+    import pwd
+
+    uid = sandbox.sandbox_uid()
+    assert uid not in range(61184, 65520) and sandbox.uid_is_free(uid)
+    assert not sandbox.uid_is_free(61184) and not sandbox.uid_is_free(65519)
+    assert not sandbox.uid_is_free(pwd.getpwall()[0].pw_uid)
+    assert not sandbox.uid_is_free(os.getuid())  # running processes count as taken
+
+
+def test_seccomp_filter_is_well_formed():
+    from autograder import seccomp
+
+    program = seccomp.program("x86_64")
+    assert len(program) % 8 == 0 and 8 < len(program) <= 8 * 64
+    assert seccomp.program("sparc") == b""
+
+
+def test_kernel_stderr_is_escaped():
+    assert sandbox.escape_control("a\x1b]0;title\x07b\n") == "a\\x1b]0;title\\x07b\n"
+
+
+def test_runtime_folder_never_chowns_through_a_symlink(tmp_path):
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("the runtime folder changes owner only when grading runs as root")
+    target = tmp_path / "host-file"
+    target.write_text("the grader's")
+    manager = sandbox.SandboxedKernelManager.__new__(sandbox.SandboxedKernelManager)
+    manager._runtime = tmp_path / "runtime"
+    manager._runtime.mkdir()
+    manager.connection_file = str(manager._runtime / "connection.json")
+    os.symlink(target, manager.connection_file)
+    manager._open_runtime(writable=True)
+    assert target.stat().st_uid == 0, "chown followed the symlink to a host file"
+    assert os.lstat(manager.connection_file).st_uid == sandbox.sandbox_uid()
