@@ -54,7 +54,7 @@ from coursetools.paths import REPO_ROOT, lesson_names
 from . import archives
 from .execute import NOT_AS_WRITTEN
 from .export import write_grades_csv
-from .sandbox import check_for_grading
+from .sandbox import check_for_grading, notebook_limits_note
 from .scan import scan_notebook
 from .submissions import Submission, check_notebook, collect, files_digest, nbgrader_layout_root
 from .workspace import check_apart, load_api, prepare_workspace, read_state, write_state
@@ -154,6 +154,8 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     if Path(submissions).is_dir():  # a missing folder is collect()'s error, with its fix
         check_apart(nbgrader_layout_root(Path(submissions)).resolve(), workspace)
     unsandboxed = check_for_grading(echo)  # stops here, with the fix, when bwrap is missing
+    if not unsandboxed:
+        echo(f"limits: {notebook_limits_note()}")
     assignments = prepare_workspace(workspace, lessons, solutions)
     found, unmatched = _collect_with_archives(Path(submissions), workspace, assignments, pattern)
     run = GradingRun(workspace, unmatched=unmatched)
