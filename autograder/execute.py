@@ -242,7 +242,24 @@ class GradedCellsExecute(Execute):
         self._restarts = 0
         self._deadline = time.monotonic() + self.notebook_timeout
         self._course_ids = self._instructor_cell_ids(nb, resources or {})
+        self._declared_files = self._lesson_files(resources or {})
         return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        """The sandbox gets the lesson's other files (beside the notebook in ``source_root``),
+        bound in from the instructor's copy: nothing else a student handed in is there."""
+        km = super().create_kernel_manager()
+        if hasattr(km, "declared_files"):
+            km.declared_files = getattr(self, "_declared_files", {})
+        return km
+
+    def _lesson_files(self, resources: dict) -> dict[str, Path]:
+        info = resources.get("nbgrader", {})
+        folder = Path(self.source_root) / info.get("assignment", "") if self.source_root and info.get("assignment") else None
+        if folder is None or not folder.is_dir():
+            return {}
+        return {p.name: p for p in folder.iterdir()
+                if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and not p.name.startswith(".")}
 
     def _instructor_cell_ids(self, nb, resources: dict) -> set[str] | None:
         """Ids of the instructor notebook's cells, or None when added cells cannot be told apart

@@ -301,8 +301,12 @@ def sandbox_uid() -> int:
     return _chosen_uid(os.getpid())
 
 
-def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict) -> list[str]:
-    """The command that runs ``kernel_cmd`` in the sandbox (see the module docstring)."""
+def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict,
+                  declared: dict[str, Path] | None = None) -> list[str]:
+    """The command that runs ``kernel_cmd`` in the sandbox (see the module docstring).
+
+    ``declared``: other files the lesson declares (name -> the instructor's copy), bound in
+    beside the notebook from the instructor's copy, never the student's."""
     disk = _setting(DISK_VARIABLE) * 2**20
     mounts = _Mounts()
     for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"):
@@ -328,6 +332,9 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
     for entry in sorted(cwd.iterdir()) if cwd.is_dir() else []:
         if entry.suffix == ".ipynb" and entry.is_file() and not entry.is_symlink():
             mounts.read_only(entry)
+    for name, source in sorted((declared or {}).items()):
+        if "/" not in name and name not in ("", ".", "..") and source.is_file():
+            mounts.read_only(source, cwd / name)
     mounts.args += ["--chmod", "1777", str(cwd), "--chmod", "1777", "/tmp", "--chmod", "1777", "/dev/shm"]
     mounts.add("--bind", str(runtime), dest=runtime)  # the kernel's sockets and connection file
     namespaces = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -406,6 +413,8 @@ def sandbox_env(env: dict) -> dict:
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in bwrap and talk over Unix sockets."""
 
+    declared_files: dict[str, Path] = {}  # set per notebook by GradedCellsExecute (the lesson's other files)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
@@ -440,7 +449,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._stderr_log = tempfile.TemporaryFile(prefix="tl-sandbox-stderr-")
         kw["stderr"] = self._stderr_log
         self._open_runtime(writable=True)
-        return bwrap_command(self._bwrap, kernel_cmd, cwd, self._runtime, env), kw
+        return bwrap_command(self._bwrap, kernel_cmd, cwd, self._runtime, env, self.declared_files), kw
 
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)

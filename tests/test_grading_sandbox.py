@@ -490,3 +490,17 @@ def test_runtime_folder_never_chowns_through_a_symlink(tmp_path):
     manager._open_runtime(writable=True)
     assert target.stat().st_uid == 0, "chown followed the symlink to a host file"
     assert os.lstat(manager.connection_file).st_uid == sandbox.sandbox_uid()
+
+
+def test_a_lessons_declared_files_come_from_the_instructor(tmp_path):
+    cwd = tmp_path / "nb"
+    cwd.mkdir()
+    (cwd / "05_quiz.ipynb").write_text("{}")
+    (cwd / "labels.csv").write_text("the student's copy")
+    instructor = tmp_path / "solutions" / "05_quiz" / "labels.csv"
+    instructor.parent.mkdir(parents=True)
+    instructor.write_text("the instructor's copy")
+    command = sandbox.bwrap_command("bwrap", ["python"], cwd, tmp_path, {}, {"labels.csv": instructor})
+    pairs = [(command[i + 1], command[i + 2]) for i, arg in enumerate(command) if arg == "--ro-bind"]
+    assert (str(instructor), str(cwd / "labels.csv")) in pairs
+    assert (str(cwd / "labels.csv"), str(cwd / "labels.csv")) not in pairs
