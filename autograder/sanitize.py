@@ -9,7 +9,10 @@ outputs, and a Markdown answer can hold raw HTML. ``SanitizeOutputs`` (an autogr
 - HTML and Markdown (outputs, Markdown cells, raw cells) keep formatting tags (tables, lists,
   images, links) and lose the rest: ``<script>``, ``<iframe>``, ``<object>``, ``<style>``,
   ``<form>``, every ``on*`` event attribute, ``style``, and any URL that is not http(s), mailto
-  or a ``data:image`` picture (``javascript:``);
+  or a ``data:image`` picture (``javascript:``). Markdown that could hold any of these (a tag,
+  ``script``, an entity, a ``data:`` URL: ``[x](javascript:...)`` needs no tag) is rendered to
+  HTML as nbconvert renders it, then cleaned: the cell then holds that HTML, which Markdown shows
+  the same way;
 - SVG (which can carry scripts) is dropped, with a note.
 
 Plain text and images (PNG, JPEG) are inert and stay as they are.
@@ -22,7 +25,7 @@ import bleach
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-__all__ = ["SanitizeOutputs", "clean_html"]
+__all__ = ["SanitizeOutputs", "clean_html", "clean_markdown"]
 
 _TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
@@ -37,6 +40,8 @@ _PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
 _DROPPED = re.compile(r"<(script|style|iframe|object|embed|template|noscript|frame|frameset|svg|math)\b.*?"
                       r"(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _HAS_TAG = re.compile(r"<[A-Za-z!/?]")
+# what Markdown needs to carry a script: a tag, a script: URL (even as "java\tscript"), an entity
+_SUSPICIOUS_MARKDOWN = re.compile(r"<[A-Za-z!/?]|script|&#|&[a-z]+;|data\s*:", re.IGNORECASE)
 _SCRIPT_TYPES = ("javascript", "ecmascript")
 _REMOVED = "[removed by the autograder: {} output could run code in the reader's browser]"
 
@@ -67,7 +72,17 @@ def _clean_output(out: dict) -> None:
             data.setdefault("text/plain", _REMOVED.format(mime))
         elif mime in ("text/html", "text/markdown"):
             value = data[mime]
-            data[mime] = clean_html("".join(value) if isinstance(value, list) else value)
+            value = "".join(value) if isinstance(value, list) else value
+            data[mime] = clean_markdown(value) if mime == "text/markdown" else clean_html(value)
+
+
+def clean_markdown(text: str) -> str:
+    """Markdown as it is when it cannot carry a script, else rendered to HTML and cleaned."""
+    if not _SUSPICIOUS_MARKDOWN.search(text):
+        return text
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return clean_html(markdown2html_mistune(text))
 
 
 class SanitizeOutputs(Preprocessor):
@@ -79,6 +94,8 @@ class SanitizeOutputs(Preprocessor):
         if cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 _clean_output(out)
-        elif cell.cell_type in ("markdown", "raw") and _HAS_TAG.search(cell.source):
-            cell.source = clean_html(cell.source)  # only with a tag: escaping would show "&gt;" in quotes
+        elif cell.cell_type == "markdown":
+            cell.source = clean_markdown(cell.source)
+        elif cell.cell_type == "raw" and _HAS_TAG.search(cell.source):
+            cell.source = clean_html(cell.source)
         return cell, resources

@@ -316,13 +316,18 @@ def test_sanitised_outputs_keep_formatting_and_lose_scripts():
                                                      "text/html": "<p onclick='x()'>hi</p>",
                                                      "image/svg+xml": "<svg onload='x()'/>"})])
     markdown = nbformat.v4.new_markdown_cell("An answer <img src=x onerror=alert(1)> and `a > b`")
+    links = nbformat.v4.new_markdown_cell("[x](javascript:alert(1)) [y](java\tscript:alert(2)) "
+                                          "[z](&#106;avascript:alert(3)) ![i](javascript:alert(4))")
     plain = nbformat.v4.new_markdown_cell("> a quote with x < 3")
-    notebook = nbformat.v4.new_notebook(cells=[cell, markdown, plain])
+    notebook = nbformat.v4.new_notebook(cells=[cell, markdown, plain, links])
     SanitizeOutputs().preprocess(notebook, {})
     data = notebook.cells[0].outputs[0]["data"]
     assert set(data) == {"text/html", "text/plain"} and data["text/html"] == "<p>hi</p>"
     assert "onerror" not in notebook.cells[1].source
     assert notebook.cells[2].source == "> a quote with x < 3"
+    links = notebook.cells[3].source
+    assert "<a>x</a>" in links and "<a>z</a>" in links and 'alt="i"' in links, links
+    assert "=\"javascript" not in links.lower() and "&#106;" not in links, links
 
 
 def test_marker_goes_after_the_last_statement_and_before_a_final_expression():
