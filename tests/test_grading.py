@@ -149,7 +149,7 @@ def test_collect_understands_exchange_and_lms_layouts(tmp_path):
         "Dora Diaz_100_assignsubmission_file_/05_quiz.ipynb": notebook,  # another Dora Diaz
         "05_quiz_eve_attempt_2026-01-03-09-00-00_05_quiz.ipynb": notebook,  # Blackboard download
         "notes.ipynb": notebook,  # no lesson name: reported
-        "frank_05_quiz.zip": "not unpacked",  # an archive: reported, never silently dropped
+        "frank_05_quiz.zip": "not unpacked",  # an archive: reported by collect (grade unpacks it)
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ def test_collect_understands_exchange_and_lms_layouts(tmp_path):
     assert "2026-01-02" in bob.timestamp
     assert any("notes.ipynb" in line for line in unmatched)
     assert any("older" in line for line in unmatched)
-    assert any("frank_05_quiz.zip" in line and "unzip" in line for line in unmatched)
+    assert any("frank_05_quiz.zip" in line and "unpacks" in line for line in unmatched)
 
 
 def test_collect_finds_students_inside_course_and_exchange_folders(tmp_path):
