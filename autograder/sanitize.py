@@ -13,7 +13,11 @@ outputs, and a Markdown answer can hold raw HTML. ``SanitizeOutputs`` (an autogr
   ``script``, an entity, a ``data:`` URL: ``[x](javascript:...)`` needs no tag) is rendered to
   HTML as nbconvert renders it, then cleaned: the cell then holds that HTML, which Markdown shows
   the same way;
-- SVG (which can carry scripts) is dropped, with a note.
+- SVG (which can carry scripts) is dropped, with a note;
+- pictures must be base64 and their display metadata plain numbers (nbconvert's templates put
+  ``width`` into an unquoted attribute: ``"1 onerror=..."`` would become a handler); anything
+  else in an output's metadata (``filenames`` ...) is dropped;
+- LaTeX's ``\\href``/``\\url`` (MathJax turns them into links) become plain text.
 
 Plain text and images (PNG, JPEG) are inert and stay as they are.
 """
@@ -44,6 +48,28 @@ _HAS_TAG = re.compile(r"<[A-Za-z!/?]")
 _SUSPICIOUS_MARKDOWN = re.compile(r"<[A-Za-z!/?]|script|&#|&[a-z]+;|data\s*:", re.IGNORECASE)
 _SCRIPT_TYPES = ("javascript", "ecmascript")
 _REMOVED = "[removed by the autograder: {} output could run code in the reader's browser]"
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+_LATEX_LINK = re.compile(r"\\+(href|url)\b")
+_IMAGE_KEYS = {"width", "height", "unconfined", "needs_background"}
+
+
+def _safe_metadata(metadata: dict) -> dict:
+    """Only numbers for sizes, a bool and light/dark: what the HTML templates use of it."""
+    kept = {}
+    for mime, entry in metadata.items():
+        if not isinstance(entry, dict):
+            continue
+        clean = {}
+        for key, value in entry.items():
+            if key in ("width", "height") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                clean[key] = value
+            elif key == "unconfined" and isinstance(value, bool):
+                clean[key] = value
+            elif key == "needs_background" and value in ("light", "dark"):
+                clean[key] = value
+        if clean:
+            kept[mime] = clean
+    return kept
 
 
 def _safe_url(tag: str, name: str, value: str) -> bool:
@@ -63,13 +89,19 @@ def clean_html(text: str) -> str:
 
 
 def _clean_output(out: dict) -> None:
+    if "metadata" in out:
+        out["metadata"] = _safe_metadata(out["metadata"] or {})
     data = out.get("data")
     if not data:
         return
     for mime in list(data):
-        if any(kind in mime for kind in _SCRIPT_TYPES) or mime == "image/svg+xml":
+        value = data[mime]
+        if any(kind in mime for kind in _SCRIPT_TYPES) or mime == "image/svg+xml" or (
+                mime.startswith("image/") and not (isinstance(value, str) and _BASE64.match(value))):
             del data[mime]
             data.setdefault("text/plain", _REMOVED.format(mime))
+        elif mime == "text/latex":
+            data[mime] = _LATEX_LINK.sub(r"\\text", "".join(value) if isinstance(value, list) else value)
         elif mime in ("text/html", "text/markdown"):
             value = data[mime]
             value = "".join(value) if isinstance(value, list) else value
@@ -78,6 +110,7 @@ def _clean_output(out: dict) -> None:
 
 def clean_markdown(text: str) -> str:
     """Markdown as it is when it cannot carry a script, else rendered to HTML and cleaned."""
+    text = _LATEX_LINK.sub(r"\\text", text)
     if not _SUSPICIOUS_MARKDOWN.search(text):
         return text
     from nbconvert.filters.markdown_mistune import markdown2html_mistune

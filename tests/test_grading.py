@@ -330,6 +330,26 @@ def test_sanitised_outputs_keep_formatting_and_lose_scripts():
     assert "=\"javascript" not in links.lower() and "&#106;" not in links, links
 
 
+def test_sanitised_output_metadata_pictures_and_latex_links():
+    from autograder.sanitize import SanitizeOutputs
+
+    png = "iVBORw0KGgo="
+    outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png},
+                               metadata={"image/png": {"width": "1 onerror=alert(1)", "height": 40,
+                                                       "filenames": "x"}}),
+        nbformat.v4.new_output("display_data", data={"image/png": 'x" onerror="alert(1)'}),
+        nbformat.v4.new_output("display_data", data={"text/latex": r"$\href{javascript:alert(1)}{x}$"}),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=outputs),
+                                               nbformat.v4.new_markdown_cell(r"$\href{javascript:alert(1)}{x}$")])
+    SanitizeOutputs().preprocess(notebook, {})
+    first, second, third = notebook.cells[0].outputs
+    assert first["data"]["image/png"] == png and first["metadata"] == {"image/png": {"height": 40}}
+    assert "image/png" not in second["data"]
+    assert "href" not in third["data"]["text/latex"] and "href" not in notebook.cells[1].source
+
+
 def test_marker_goes_after_the_last_statement_and_before_a_final_expression():
     from autograder.execute import with_marker
 
