@@ -129,10 +129,11 @@ book: $(STAMP)
 # SANDBOX=off grades without it (student code then runs with your permissions; grades.csv says so).
 GRADING_DIR ?= grading
 CELL_TIMEOUT ?= 60
+NOTEBOOK_TIMEOUT ?= 600
 SANDBOX ?= on
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [JOBS=2] [SANDBOX=off]"; exit 2; }
-	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) TL_COURSE_SANDBOX=$(SANDBOX) $(BIN)/python -m autograder "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of students' notebooks and .zip archives> [GRADING_DIR=grading] [CELL_TIMEOUT=60] [NOTEBOOK_TIMEOUT=600] [JOBS=2] [SANDBOX=off]"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" TL_COURSE_CELL_TIMEOUT=$(CELL_TIMEOUT) TL_COURSE_NOTEBOOK_TIMEOUT=$(NOTEBOOK_TIMEOUT) TL_COURSE_SANDBOX=$(SANDBOX) $(BIN)/python -m autograder "$(SUBMISSIONS)" --grading-dir "$(GRADING_DIR)" $(if $(JOBS),--jobs $(JOBS))
 
 # Benchmark (bench/run_bench.py; not part of `make test`): e.g. make bench BENCH_ARGS="--sections transfer vgg16 --runs 3".
 # Offline, without the Keras/ResNet18 ImageNet weights, add --allow-random-weights (flagged in the table).

@@ -34,8 +34,11 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"^[IWE]\d{4} \d\d:\d\d:\d\d"
 
 # Autograding runs only the cells that can change a grade (locked, solution and test cells),
-# bounds each cell's time (TL_COURSE_CELL_TIMEOUT, default 60 s) and output, and survives a
-# student's os._exit(): see autograder/execute.py. Validate keeps nbgrader's Execute.
+# bounds each cell's time (TL_COURSE_CELL_TIMEOUT, default 60 s), the notebook's
+# (TL_COURSE_NOTEBOOK_TIMEOUT, default 600 s) and output, checks that tests ran as written, and
+# survives a student's os._exit(): see autograder/execute.py. Each kernel runs in the bwrap
+# sandbox (autograder/sandbox.py) however grading starts: make grade, python -m autograder,
+# nbgrader autograde or formgrader, all through this file. Validate keeps nbgrader's Execute.
 # autograder/ sits beside this file and is not pip-installed (learners install only helpers).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -49,6 +52,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.sanitize.SanitizeOutputs",  # no student script in formgrader or the feedback
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

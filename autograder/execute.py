@@ -21,14 +21,29 @@ the repo's ``nbgrader_config.py``). Compared with nbgrader's own, it
   test fails), a new kernel replays the cells that ran before, and grading goes on. nbgrader
   itself would abandon the whole notebook (or time out every later cell).
 
+- bounds the whole notebook (``TL_COURSE_NOTEBOOK_TIMEOUT`` seconds, see ``notebook_timeout()``):
+  a cell never gets more than what is left of it, and once it is spent the remaining graded
+  cells fail at once (``NotebookTimeout``) and the grade counts what ran;
+- checks that each test cell ran as written (``test_integrity``): just before it, IPython's
+  input and AST transformers and ``sys.settrace``/``sys.setprofile`` are put back to their
+  defaults through a channel the transformers do not see (``user_expressions``), and a secret
+  marker, new for every run, is added after the test's last statement; a test cell that neither
+  failed nor printed the marker gets an error (``TestNotRunAsWritten``: no points for it) and
+  grading gives the notebook the ``review`` status. The marker is removed from the output.
+  The tests still run in the student's process: see docs/grading.md for what remains possible.
+
 Only ``nbgrader autograde`` uses it: nbgrader's ``Validator`` (the "Validate" button) has a
 fixed list of preprocessors and still runs the whole notebook (in quick mode).
 """
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import math
 import os
+import secrets
+import time
 from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -39,6 +54,28 @@ from traitlets import Bool, Integer, List, Unicode, default
 
 DEFAULT_CELL_TIMEOUT = 60
 TIMEOUT_VARIABLE = "TL_COURSE_CELL_TIMEOUT"
+DEFAULT_NOTEBOOK_TIMEOUT = 600
+NOTEBOOK_TIMEOUT_VARIABLE = "TL_COURSE_NOTEBOOK_TIMEOUT"
+# the error a test cell gets when it did not run as written (grading looks for it: status "review")
+NOT_AS_WRITTEN = "TestNotRunAsWritten"
+NOTEBOOK_TIMEOUT_ERROR = "NotebookTimeout"
+
+# Run in the kernel before each test cell, through user_expressions (evaluated outside IPython's
+# transformers): IPython's default transformers, no tracer, no profiler. Ends with the token.
+_GUARD = """
+import sys, threading
+from IPython import get_ipython
+from IPython.core.inputtransformer2 import TransformerManager
+_ip = get_ipython()
+_ip.input_transformer_manager = TransformerManager()
+_ip.input_transformers_post = []
+_ip.ast_transformers = []
+sys.settrace(None)
+sys.setprofile(None)
+threading.settrace(None)
+threading.setprofile(None)
+ok = TOKEN
+"""
 
 SKIPPED_NOTE = "[not run by the autograder: this cell does not change the grade]\n"
 KERNEL_DIED = (
@@ -66,6 +103,54 @@ def cell_timeout() -> int:
     if value <= 0:
         raise ValueError(f"{TIMEOUT_VARIABLE} must be positive (seconds per cell), got {value}")
     return value
+
+
+def notebook_timeout() -> int:
+    """Seconds a whole notebook may take: ``TL_COURSE_NOTEBOOK_TIMEOUT`` or 600 (10 min)."""
+    raw = os.environ.get(NOTEBOOK_TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_NOTEBOOK_TIMEOUT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{NOTEBOOK_TIMEOUT_VARIABLE}={raw!r} is not a whole number of seconds; "
+                         f"unset it or use e.g. {NOTEBOOK_TIMEOUT_VARIABLE}={DEFAULT_NOTEBOOK_TIMEOUT}") from None
+    if value <= 0:
+        raise ValueError(f"{NOTEBOOK_TIMEOUT_VARIABLE} must be positive (seconds per notebook), got {value}")
+    return value
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An autograder test: graded, not a solution (its source comes from the gradebook)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def with_marker(source: str, marker: str) -> str:
+    """``source`` with ``print(marker)`` after its last statement (before a final expression,
+    whose value nbgrader may read as partial credit)."""
+    line = f"print({marker!r})\n"
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # IPython syntax (magics): at the very end
+        return source.rstrip("\n") + "\n" + line
+    if body and isinstance(body[-1], ast.Expr) and body[-1].col_offset == 0:
+        lines = source.splitlines(keepends=True)
+        start = body[-1].lineno - 1
+        return "".join(lines[:start]) + line + "".join(lines[start:])
+    return source.rstrip("\n") + "\n" + line
+
+
+def _strip_marker(outputs: list, marker: str) -> bool:
+    """Remove the marker's line from ``outputs``; whether it was there."""
+    found = False
+    for out in list(outputs):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout" and marker in out.get("text", ""):
+            found = True
+            out["text"] = "".join(line for line in out["text"].splitlines(keepends=True) if marker not in line)
+            if not out["text"]:
+                outputs.remove(out)
+    return found
 
 
 def counts_for_grade(cell: NotebookNode) -> bool:
@@ -123,6 +208,20 @@ class GradedCellsExecute(Execute):
         3, help="Kernel deaths survived per notebook before the remaining cells are failed."
     ).tag(config=True)
 
+    notebook_timeout = Integer(
+        help="Seconds for the whole notebook (TL_COURSE_NOTEBOOK_TIMEOUT, default 600): once spent, "
+             "the remaining graded cells fail at once."
+    ).tag(config=True)
+
+    test_integrity = Bool(
+        True, help="Restore IPython's transformers and tracers before each test cell and check, with "
+                   "a secret marker, that it ran as written."
+    ).tag(config=True)
+
+    @default("notebook_timeout")
+    def _notebook_timeout_from_env(self):
+        return notebook_timeout()
+
     @default("shutdown_kernel")
     def _kill_kernel_when_done(self):
         # Once the last graded cell has answered, nothing is left to wait for: a graceful
@@ -141,8 +240,26 @@ class GradedCellsExecute(Execute):
         self._output_budget: dict[int, int] = {}
         self._capped: set[int] = set()
         self._restarts = 0
+        self._deadline = time.monotonic() + self.notebook_timeout
         self._course_ids = self._instructor_cell_ids(nb, resources or {})
+        self._declared_files = self._lesson_files(resources or {})
         return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        """The sandbox gets the lesson's other files (beside the notebook in ``source_root``),
+        bound in from the instructor's copy: nothing else a student handed in is there."""
+        km = super().create_kernel_manager()
+        if hasattr(km, "declared_files"):
+            km.declared_files = getattr(self, "_declared_files", {})
+        return km
+
+    def _lesson_files(self, resources: dict) -> dict[str, Path]:
+        info = resources.get("nbgrader", {})
+        folder = Path(self.source_root) / info.get("assignment", "") if self.source_root and info.get("assignment") else None
+        if folder is None or not folder.is_dir():
+            return {}
+        return {p.name: p for p in folder.iterdir()
+                if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and not p.name.startswith(".")}
 
     def _instructor_cell_ids(self, nb, resources: dict) -> set[str] | None:
         """Ids of the instructor notebook's cells, or None when added cells cannot be told apart
@@ -177,7 +294,18 @@ class GradedCellsExecute(Execute):
         if self._restarts > self.max_kernel_restarts:
             cell.outputs = [_error("KernelDied", "not run: the kernel died too often in this notebook")]
             return cell, resources
+        if time.monotonic() >= self._deadline:
+            cell.outputs = [_error(NOTEBOOK_TIMEOUT_ERROR, f"not run: the notebook used up its time budget "
+                                   f"({self.notebook_timeout} s, {NOTEBOOK_TIMEOUT_VARIABLE})")]
+            cell.execution_count = None
+            return cell, resources
+        checked = self.test_integrity and is_test_cell(cell)
+        original, marker = cell.source, ""
         try:
+            if checked:
+                guarded = self._guard()
+                marker = secrets.token_hex(16)
+                cell.source = with_marker(original, marker)
             cell, resources = super().preprocess_cell(cell, resources, index)
         except CellTimeoutError as err:  # no output after the reply or the interrupt
             self.log.warning("Lost the output of cell %s: %s", index, str(err).splitlines()[0])
@@ -189,6 +317,10 @@ class GradedCellsExecute(Execute):
             self._restarts += 1
             self._restart_and_replay()
             return cell, resources
+        finally:
+            cell.source = original
+        if checked:
+            self._check_ran_as_written(cell, marker, guarded)
         stuck = any(out.get("ename") in ("CellTimeoutError", "OutputLost") for out in cell.outputs)
         if not stuck:
             self._ran.append((index, cell))  # a replay must not sit through a timeout again
@@ -197,6 +329,42 @@ class GradedCellsExecute(Execute):
             self._restarts += 1
             self._restart_and_replay()
         return cell, resources
+
+    def _check_ran_as_written(self, cell: NotebookNode, marker: str, guarded: bool) -> None:
+        """A test cell that did not fail must have printed the marker, after a working guard."""
+        printed = _strip_marker(cell.outputs, marker)
+        failed = any(out.get("output_type") == "error" for out in cell.outputs)
+        if failed or (printed and guarded):
+            return
+        why = ("the grader could not reset IPython's input transformers and tracers before it"
+               if not guarded else "its last statement never ran, though it raised no error")
+        self.log.warning("Test cell %s did not run as written (%s)", _grade_id(cell), why)
+        cell.outputs.append(_error(NOT_AS_WRITTEN, f"this test did not run as written ({why}): "
+                                   "no points for it, and the notebook is marked for review"))
+
+    def _guard(self) -> bool:
+        """Put IPython's transformers and the tracers back (see ``_GUARD``); whether it worked."""
+        token = secrets.token_hex(16)
+        code = _GUARD.replace("TOKEN", repr(token))
+        expression = f"(lambda _ns: (exec({code!r}, _ns), _ns['ok'])[1])({{}})"
+
+        async def ask():
+            msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"guard": expression})
+            deadline = time.monotonic() + min(30, max(1, self._deadline - time.monotonic()))
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    reply = await self.kc.get_shell_msg(timeout=left)
+                except Exception:  # queue.Empty on a timeout
+                    return None
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return reply
+            return None
+
+        reply = run_sync(ask)()
+        if reply is None:
+            return False
+        result = reply["content"].get("user_expressions", {}).get("guard", {})
+        return result.get("status") == "ok" and token in result.get("data", {}).get("text/plain", "")
 
     def _responsive(self, index: int) -> bool:
         """Whether the kernel answers a trivial cell after an interrupted one."""
@@ -219,11 +387,17 @@ class GradedCellsExecute(Execute):
             self.nb.cells[index] = original
 
     def _get_timeout(self, cell):
-        """Tests and solutions get ``timeout``; locked instructor cells (setup) more."""
+        """Tests and solutions get ``timeout``; locked instructor cells (setup) more; never more
+        than what is left of the notebook's budget."""
         meta = cell.metadata.get("nbgrader", {}) if cell is not None else {}
         if meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
-            return max(self.locked_cell_timeout, self.timeout or 0)
-        return super()._get_timeout(cell)
+            timeout = max(self.locked_cell_timeout, self.timeout or 0)
+        else:
+            timeout = super()._get_timeout(cell)
+        if not hasattr(self, "_deadline"):
+            return timeout
+        left = max(1, math.ceil(self._deadline - time.monotonic()))
+        return left if timeout is None else min(timeout, left)
 
     def _restart_and_replay(self) -> None:
         """A fresh kernel, brought to the state before the fatal cell (outputs discarded)."""

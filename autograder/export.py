@@ -23,7 +23,7 @@ def write_grades_csv(workspace: Path, state: dict | None = None) -> Path:
             student, assignment = key.split("/", 1)
             max_score = float(gradebook.find_assignment(assignment).max_score)
             score = 0.0
-            if entry["status"] == "graded":  # the state file stores Status values as plain text
+            if entry["status"] in ("graded", "review"):  # the state file stores Status values as plain text
                 try:
                     score = float(gradebook.find_submission(assignment, student).score)
                 except MissingEntry:

@@ -17,7 +17,17 @@ Accepted layouts of the submissions folder (mixed freely):
   assignment is the lesson name found in the file name (``jdoe_1234_01_concepts-1.ipynb``),
   the student the owner's first ``_``-separated word plus the LMS's numeric user id when there
   is one (see ``_lms_student``). ``--pattern`` takes a regular expression with named groups
-  ``student`` and ``assignment`` instead. Archives (``.zip``) are reported, not opened.
+  ``student`` and ``assignment`` instead;
+- archives (``.zip``, e.g. an LMS's bulk download): unpacked safely into the grading folder's
+  ``unpacked/NAME/`` (``archives.py``: no symlinks, no ``..``, size and file-count caps) and read
+  as a submissions folder of their own.
+
+A symlink anywhere on the way to a notebook is never followed: that submission is ``refused``
+(a link to the solutions, or to a classmate's folder, is nobody's work).
+
+A notebook whose test cells did not run as written (``execute.py``), or whose code uses a known
+way to cheat from inside the kernel (``scan.py``), gets the ``review`` status with the reason in
+grades.csv's note: its score stands until a person has looked.
 
 The submissions folder and the grading folder must not overlap (an original could be
 overwritten): ``grade`` refuses.
@@ -34,14 +44,18 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from coursetools.paths import REPO_ROOT, lesson_names
 
+from . import archives
+from .execute import NOT_AS_WRITTEN
 from .export import write_grades_csv
-from .sandbox import check_for_grading
+from .sandbox import check_for_grading, notebook_limits_note
+from .scan import scan_notebook
 from .submissions import Submission, check_notebook, collect, files_digest, nbgrader_layout_root
 from .workspace import check_apart, load_api, prepare_workspace, read_state, write_state
 
@@ -57,10 +71,12 @@ class Status(StrEnum):
     CORRUPT = "corrupt"  # not a readable notebook: scored 0
     ERROR = "error"  # nbgrader or its process failed: re-run to retry
     MISSING = "missing"  # no notebook for the assignment: scored 0
+    REFUSED = "refused"  # a symlink in the submission: never graded, scored 0
+    REVIEW = "review"  # graded, but its tests did not run as written or it uses a cheating idiom
 
     @property
     def counts_as_graded(self) -> bool:
-        return self in (Status.GRADED, Status.UNCHANGED)
+        return self in (Status.GRADED, Status.UNCHANGED, Status.REVIEW)
 
 
 @dataclass
@@ -138,8 +154,10 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     if Path(submissions).is_dir():  # a missing folder is collect()'s error, with its fix
         check_apart(nbgrader_layout_root(Path(submissions)).resolve(), workspace)
     unsandboxed = check_for_grading(echo)  # stops here, with the fix, when bwrap is missing
+    if not unsandboxed:
+        echo(f"limits: {notebook_limits_note()}")
     assignments = prepare_workspace(workspace, lessons, solutions)
-    found, unmatched = collect(Path(submissions), assignments, pattern)
+    found, unmatched = _collect_with_archives(Path(submissions), workspace, assignments, pattern)
     run = GradingRun(workspace, unmatched=unmatched)
     for line in unmatched:
         echo(f"not used   {line}")
@@ -147,11 +165,16 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, Submission, str]] = []
     for index, sub in enumerate(found):
+        if sub.refused:  # checked first: a digest would read through the link
+            outcomes[index] = Outcome(sub.student, sub.assignment, Status.REFUSED, note=sub.refused)
+            state["submissions"][f"{sub.student}/{sub.assignment}"] = {
+                "sha256": "", "status": Status.REFUSED, "note": sub.refused}
+            continue
         digest = files_digest(sub.files) if sub.files else ""
         previous = state["submissions"].get(f"{sub.student}/{sub.assignment}")
         if previous and previous["sha256"] == digest and previous["status"] != Status.ERROR:
             outcomes[index] = Outcome(sub.student, sub.assignment, Status.UNCHANGED, note=previous.get("note", ""),
-                                      graded_before=previous["status"] == Status.GRADED)
+                                      graded_before=previous["status"] in (Status.GRADED, Status.REVIEW))
         else:
             todo.append((index, sub, digest))
     jobs = min(grading_jobs(jobs), max(1, len(todo)))
@@ -159,7 +182,7 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     if todo:
         echo(f"grading {len(todo)} notebook(s), {jobs} at a time ...")
     for done, (index, sub, digest, outcome) in enumerate(_grade_all(workspace, todo, jobs), 1):
-        if unsandboxed and outcome.status == Status.GRADED:
+        if unsandboxed and outcome.status in (Status.GRADED, Status.REVIEW):
             outcome.note = "; ".join(filter(None, (outcome.note, unsandboxed)))
         outcomes[index] = outcome
         state["submissions"][f"{sub.student}/{sub.assignment}"] = {
@@ -173,10 +196,47 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     write_grades_csv(workspace, state)
     run.seconds = time.perf_counter() - start
     graded = sum(o.status != Status.UNCHANGED for o in run.outcomes)
-    echo(f"\n{graded} submission(s) graded, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s")
+    review = sum(o.status == Status.REVIEW for o in run.outcomes)
+    echo(f"\n{graded} submission(s) handled, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s"
+         + (f"; {review} marked for review (see the note in grades.csv)" if review else ""))
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+def _collect_with_archives(submissions: Path, workspace: Path, assignments: list[str],
+                           pattern: str | None) -> tuple[list[Submission], list[str]]:
+    """``collect`` on the submissions folder, then on each ``.zip`` in it, unpacked safely into
+    ``WORKSPACE/unpacked/NAME/`` (afresh every run). A submission found twice keeps the newer."""
+    found, unmatched = collect(submissions, assignments, pattern)
+    if not submissions.is_dir():
+        return found, unmatched
+    root = nbgrader_layout_root(submissions)
+    unpacked = workspace / "unpacked"
+    if unpacked.exists():
+        shutil.rmtree(unpacked)
+    unmatched = [line for line in unmatched if ": an archive, not graded" not in line]
+    by_key = {(s.student, s.assignment): s for s in found}
+    for archive in sorted(root.rglob("*.zip")):
+        relative = archive.relative_to(root)
+        dest = unpacked / relative.with_suffix("")
+        try:
+            count = archives.unpack(archive, dest)
+        except (archives.UnsafeArchive, zipfile.BadZipFile, OSError) as err:
+            unmatched.append(f"{relative}: archive refused, not unpacked ({err}); ask for the notebook itself")
+            continue
+        inner, inner_unmatched = collect(dest, assignments, pattern)
+        unmatched += [f"{relative}/{line}" for line in inner_unmatched]
+        if not inner:
+            unmatched.append(f"{relative}: unpacked {count} file(s), but no submission recognised in it")
+        for sub in inner:
+            sub.origin = f"{relative}: {sub.origin}"
+            key = (sub.student, sub.assignment)
+            if key in by_key and by_key[key].order >= sub.order:
+                unmatched.append(f"{sub.origin}: an older or duplicate submission of {key[0]}/{key[1]}, not used")
+                continue
+            by_key[key] = sub
+    return sorted(by_key.values(), key=lambda s: (s.assignment, s.student)), unmatched
 
 
 def _add_students(workspace: Path, students: set[str]) -> None:
@@ -256,7 +316,8 @@ def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
     problem = check_notebook(chosen[0])
     if problem:
         return Outcome(sub.student, sub.assignment, Status.CORRUPT, note=problem + "; scored 0")
-    shutil.copy(chosen[0], target / expected)
+    shutil.copy(chosen[0], target / expected, follow_symlinks=False)
+    flagged = _scan(target / expected)
     if sub.timestamp:
         (target / "timestamp.txt").write_text(sub.timestamp)
     result = api.autograde(sub.assignment, sub.student, force=True, create=True)
@@ -267,7 +328,33 @@ def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
     feedback = api.generate_feedback(sub.assignment, sub.student, force=True)
     if not feedback["success"]:
         note = (note + "; " if note else "") + "feedback not written: " + _last_error(feedback.get("log", ""))
-    return Outcome(sub.student, sub.assignment, Status.GRADED, seconds=time.perf_counter() - started, note=note)
+    autograded = workspace / "nbgrader" / "autograded" / sub.student / sub.assignment / expected
+    review = [*_not_as_written(autograded), *([f"flagged for review: {', '.join(flagged)}"] if flagged else [])]
+    note = "; ".join(filter(None, (note, *review)))
+    return Outcome(sub.student, sub.assignment, Status.REVIEW if review else Status.GRADED,
+                   seconds=time.perf_counter() - started, note=note)
+
+
+def _scan(notebook: Path) -> list[str]:
+    import nbformat
+
+    return scan_notebook(nbformat.read(notebook, as_version=4))
+
+
+def _not_as_written(autograded: Path) -> list[str]:
+    """A note naming the test cells that did not run as written (``execute.py``), if any."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(autograded, as_version=4)
+    except (OSError, ValueError):
+        return []
+    cells = [cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i + 1}"
+             for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+             and any(out.get("ename") == NOT_AS_WRITTEN for out in cell.get("outputs", []))]
+    if not cells:
+        return []
+    return [f"tests did not run as written ({', '.join(cells)}): scored 0, check the notebook"]
 
 
 def _last_error(log: str) -> str:
@@ -284,7 +371,7 @@ def _fill_scores(workspace: Path, outcomes: list[Outcome]) -> None:
     with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
         for outcome in outcomes:
             outcome.max_score = float(gradebook.find_assignment(outcome.assignment).max_score)
-            if outcome.status == Status.GRADED or outcome.graded_before:
+            if outcome.status in (Status.GRADED, Status.REVIEW) or outcome.graded_before:
                 try:
                     outcome.score = float(gradebook.find_submission(outcome.assignment, outcome.student).score)
                 except MissingEntry:

@@ -17,6 +17,17 @@ nbgrader runs student code with the grader's permissions. Here the kernel that
   (``TL_COURSE_SANDBOX_DISK_MB``). ``RLIMIT_NPROC`` is not enforced for root, so when grading
   runs as root the kernel drops to an unprivileged uid inside the sandbox first; otherwise bwrap
   puts it in a user namespace of its own, where the limit counts only the sandbox's processes.
+  These limits are per process: the machine here has no delegated cgroup v2 to cap a notebook as
+  a whole (``notebook_limits_note`` says which applies);
+- nothing of a submission runs with privileges: as root, bwrap keeps only CAP_SETUID/CAP_SETGID,
+  and its first process is ``setpriv`` (a C program, no search path), which drops to the sandbox
+  uid and clears every capability before Python starts; the launcher then runs isolated
+  (``python -I -S``: neither the notebook's folder nor site-packages on ``sys.path``), sets the
+  limits, installs a seccomp filter (no new user namespace, no TIOCSTI keystroke injection) and
+  execs the kernel. Only the notebook files (``*.ipynb``) are bound in, never other submitted files;
+- ``--new-session`` (no controlling terminal) and the kernel's stderr goes to a log file, shown
+  with control characters escaped, never raw on the grader's terminal;
+- only an exact list of environment variables passes in (``KEPT_VARIABLES``), never a prefix.
 
 ``TL_COURSE_SANDBOX=off`` (``make grade SANDBOX=off``) grades without it, with a warning.
 """
@@ -36,6 +47,8 @@ from jupyter_client.session import Session
 
 from helpers.flags import env_flag
 
+from . import seccomp
+
 SWITCH_VARIABLE = "TL_COURSE_SANDBOX"
 MEMORY_VARIABLE = "TL_COURSE_SANDBOX_MEMORY_MB"
 PROCESSES_VARIABLE = "TL_COURSE_SANDBOX_PROCESSES"
@@ -46,25 +59,51 @@ DEFAULTS = {MEMORY_VARIABLE: 8192, PROCESSES_VARIABLE: 1024, DISK_VARIABLE: 512}
 FIX = ("install bubblewrap with `make sandbox` (or `sudo apt-get install bubblewrap`), or grade without "
        "a sandbox with `make grade SANDBOX=off` (student code then runs with your permissions)")
 UNSANDBOXED_NOTE = "graded WITHOUT the sandbox (SANDBOX=off): student code ran with the grader's permissions"
-SANDBOX_UID_BASE = 61000  # uids the kernels run as when grading runs as root (no passwd entry needed)
+# uids the kernels run as when grading runs as root (no passwd entry needed): far above the
+# ranges others hand out (systemd's dynamic users 61184-65519, nspawn's 524288-1879048191,
+# /etc/subuid), and each one checked free before use (``sandbox_uid``)
+SANDBOX_UID_BASE = 1_900_000_000
+SANDBOX_UID_SPAN = 100_000
+_SYSTEMD_DYNAMIC = range(61184, 65520)
 
-# Environment variables the kernel may see: the course's settings, not the grader's secrets.
-_KEPT_PREFIXES = ("TL_COURSE_", "NBGRADER_", "TF_", "KERAS_BACKEND", "MPLBACKEND", "OMP_", "MKL_",
-                  "OPENBLAS_", "CUDA_VISIBLE_DEVICES", "LANG", "LC_", "JPY_", "PYDEVD_", "JUPYTER_PLATFORM_DIRS")
+# Environment variables the kernel may see, by exact name: the course's settings, never a prefix
+# (JPY_API_TOKEN, NBGRADER_*, LANGCHAIN_*, TF_VAR_* ... hold the grader's secrets).
+KEPT_VARIABLES = frozenset({
+    "TL_COURSE_QUICK", "TL_COURSE_MODE", "TL_COURSE_OFFLINE", "TL_COURSE_ALLOW_RANDOM_WEIGHTS",
+    "TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TL_COURSE_DEVICE", "TL_COURSE_AUDIENCE",
+    "NBGRADER_EXECUTION", "TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
+    "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_FORCE_GPU_ALLOW_GROWTH", "TF_USE_LEGACY_KERAS",
+    "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES",
+    "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS",
+})
 # Caches of data and weights the lessons read: mounted read-only when they exist.
 _READ_ONLY_DATA = ("TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TORCH_HOME", "KERAS_HOME")
 
-# Run inside the sandbox, as its first process: limits, then an unprivileged uid, then the kernel.
+# Run inside the sandbox after setpriv (already unprivileged), as ``python -I -S -c``: limits,
+# a seccomp filter, then the kernel. Standard library only; nothing from the notebook's folder.
 _LAUNCHER = """
 import json, os, resource, sys
 
 settings = json.loads(sys.argv[1])
 for name, value in settings["limits"].items():
     resource.setrlimit(getattr(resource, name), (value, value))
-if os.getuid() == 0:
-    os.setgroups([])
-    os.setgid(settings["uid"])
-    os.setuid(settings["uid"])
+if os.getuid() == 0 or os.geteuid() == 0:
+    sys.exit("sandbox launcher: still root, refusing to start the kernel")
+with open("/proc/self/status") as status:
+    caps = [line.split()[1] for line in status if line.startswith(("CapEff", "CapPrm"))]
+if any(int(value, 16) for value in caps):
+    sys.exit("sandbox launcher: capabilities left, refusing to start the kernel")
+if settings["seccomp"]:
+    import ctypes, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    program = bytes.fromhex(settings["seccomp"])
+    buffer = ctypes.create_string_buffer(program)
+    fprog = struct.pack("HxxxxxxP", len(program) // 8, ctypes.addressof(buffer))
+    fbuf = ctypes.create_string_buffer(fprog)
+    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fbuf, 0, 0):
+        sys.exit(f"sandbox launcher: seccomp filter refused (errno {ctypes.get_errno()})")
 os.execv(sys.argv[2], sys.argv[2:])
 """
 
@@ -111,6 +150,10 @@ def require_sandbox() -> str:
     bwrap = shutil.which("bwrap")
     if not bwrap:
         raise SandboxUnavailable(f"grading runs each notebook in a sandbox, but bwrap (bubblewrap) is not installed: {FIX}")
+    if os.geteuid() == 0 and not os.access(_SETPRIV, os.X_OK):
+        raise SandboxUnavailable(f"grading as root drops each kernel to an unprivileged uid with {_SETPRIV}, "
+                                 "which is missing: install util-linux (apt-get install util-linux), or grade "
+                                 "as an ordinary user")
     error = _probe(bwrap)
     if error:
         raise SandboxUnavailable(
@@ -130,6 +173,19 @@ def check_for_grading(echo=print) -> str:
         return ""
     echo(f"WARNING: {UNSANDBOXED_NOTE}")
     return UNSANDBOXED_NOTE
+
+
+def notebook_limits_note() -> str:
+    """How memory and processes are capped: per process here, since no cgroup v2 is delegated
+    to grading (a notebook-wide cap needs one: ``systemd-run --scope`` or a writable cgroup2)."""
+    controllers = Path("/sys/fs/cgroup/cgroup.controllers")
+    limits = (f"{_setting(MEMORY_VARIABLE)} MB of address space and {_setting(PROCESSES_VARIABLE)} processes "
+              f"per process, {_setting(DISK_VARIABLE)} MB per tmpfs")
+    if not controllers.is_file():
+        return (f"no cgroup v2 on this machine (cgroup v1 or none): each kernel is capped per process only "
+                f"({limits}); several processes of one notebook together can use more")
+    return (f"cgroup v2 is present but grading does not place kernels in it yet: each kernel is capped per "
+            f"process only ({limits})")
 
 
 def kernel_manager_class() -> type[AsyncKernelManager]:
@@ -181,13 +237,77 @@ def _code_roots() -> tuple[Path, Path]:
     return package.parent, package
 
 
+def _subordinate_ranges() -> list[range]:
+    """uid ranges /etc/subuid and /etc/subgid hand to users' own user namespaces."""
+    ranges = []
+    for name in ("/etc/subuid", "/etc/subgid"):
+        try:
+            lines = Path(name).read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.strip().split(":")
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                ranges.append(range(int(parts[1]), int(parts[1]) + int(parts[2])))
+    return ranges
+
+
+def _uids_in_use() -> set[int]:
+    """Real uids of the machine's running processes (those this process can see)."""
+    used = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:"):
+                    used.update(int(value) for value in line.split()[1:])
+                    break
+        except (OSError, ValueError):
+            continue
+    return used
+
+
+def uid_is_free(uid: int, in_use: set[int] | None = None) -> bool:
+    """No passwd entry, no process, not systemd's dynamic users nor anyone's subordinate uids."""
+    import grp
+    import pwd
+
+    if uid in _SYSTEMD_DYNAMIC or any(uid in r for r in _subordinate_ranges()):
+        return False
+    try:
+        pwd.getpwuid(uid)
+        return False
+    except KeyError:
+        pass
+    try:
+        grp.getgrgid(uid)
+        return False
+    except KeyError:
+        pass
+    return uid not in (_uids_in_use() if in_use is None else in_use)
+
+
+@lru_cache(maxsize=None)
+def _chosen_uid(pid: int) -> int:
+    in_use = _uids_in_use()
+    for step in range(SANDBOX_UID_SPAN):
+        uid = SANDBOX_UID_BASE + (pid + step) % SANDBOX_UID_SPAN
+        if uid_is_free(uid, in_use):
+            return uid
+    raise SandboxUnavailable(f"no free uid for the sandbox in {SANDBOX_UID_BASE}-{SANDBOX_UID_BASE + SANDBOX_UID_SPAN - 1}")
+
+
 def sandbox_uid() -> int:
-    """An unprivileged uid per grading process (kernels graded at once don't share a process count)."""
-    return SANDBOX_UID_BASE + os.getpid() % 4000
+    """An unprivileged, unused uid per grading process (kernels graded at once don't share a
+    process count), checked free once per process (``uid_is_free``)."""
+    return _chosen_uid(os.getpid())
 
 
-def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict) -> list[str]:
-    """The command that runs ``kernel_cmd`` in the sandbox (see the module docstring)."""
+def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict,
+                  declared: dict[str, Path] | None = None) -> list[str]:
+    """The command that runs ``kernel_cmd`` in the sandbox (see the module docstring).
+
+    ``declared``: other files the lesson declares (name -> the instructor's copy), bound in
+    beside the notebook from the instructor's copy, never the student's."""
     disk = _setting(DISK_VARIABLE) * 2**20
     mounts = _Mounts()
     for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"):
@@ -207,21 +327,28 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
     for name in _READ_ONLY_DATA:
         if env.get(name) and Path(env[name]).is_dir():
             mounts.read_only(Path(env[name]).resolve(), Path(env[name]))
-    # the notebook's folder: an empty, size-limited, writable tmpfs holding read-only copies of its files
+    # the notebook's folder: an empty, size-limited, writable tmpfs holding read-only copies of its
+    # notebooks only: nbgrader copies every submitted file there (a json.py, a sitecustomize.py ...)
     mounts.add("--size", str(disk), "--tmpfs", dest=cwd)
     for entry in sorted(cwd.iterdir()) if cwd.is_dir() else []:
-        if entry.is_file() and not entry.is_symlink():
+        if entry.suffix == ".ipynb" and entry.is_file() and not entry.is_symlink():
             mounts.read_only(entry)
+    for name, source in sorted((declared or {}).items()):
+        if "/" not in name and name not in ("", ".", "..") and source.is_file():
+            mounts.read_only(source, cwd / name)
     mounts.args += ["--chmod", "1777", str(cwd), "--chmod", "1777", "/tmp", "--chmod", "1777", "/dev/shm"]
     mounts.add("--bind", str(runtime), dest=runtime)  # the kernel's sockets and connection file
     namespaces = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                  "--hostname", "grader", "--die-with-parent", "--chdir", str(cwd),
+                  "--hostname", "grader", "--die-with-parent", "--new-session", "--chdir", str(cwd),
                   # jupyter_client adds the grader's pid, which means nothing in the sandbox's
                   # pid namespace (ipykernel would exit at once); --die-with-parent does that job
                   "--unsetenv", "JPY_PARENT_PID"]
-    if os.geteuid() != 0:  # unprivileged bwrap: its own user namespace (where NPROC counts the sandbox only)
-        namespaces += ["--unshare-user", "--disable-userns"]
-    settings = json.dumps({"uid": sandbox_uid(), "limits": {
+    root = os.geteuid() == 0
+    if not root:  # unprivileged bwrap: its own user namespace (where NPROC counts the sandbox only)
+        namespaces += ["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns", bwrap) else [])
+    else:  # privileged bwrap: setpriv needs these three to drop to the sandbox uid, nothing else
+        namespaces += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+    settings = json.dumps({"seccomp": seccomp.program().hex(), "limits": {
         "RLIMIT_AS": _setting(MEMORY_VARIABLE) * 2**20,
         "RLIMIT_NPROC": _setting(PROCESSES_VARIABLE),
         "RLIMIT_FSIZE": disk,
@@ -232,7 +359,24 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
     if kernel_python.parent.parent != venv:  # a kernelspec pointing at another environment: mount it too
         mounts.read_only(kernel_python.parent.parent)
     command = [str(kernel_python), *kernel_cmd[1:]]
-    return [bwrap, *mounts.args, *namespaces, "--", python, "-c", _LAUNCHER, settings, *command]
+    launcher = [python, "-I", "-S", "-c", _LAUNCHER, settings, *command]
+    if root:  # drop to the sandbox uid before any Python starts (setpriv: a C program, no search path)
+        uid = str(sandbox_uid())
+        launcher = [_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                    "--bounding-set=-all", "--no-new-privs", "--", *launcher]
+    return [bwrap, *mounts.args, *namespaces, "--", *launcher]
+
+
+_SETPRIV = "/usr/bin/setpriv"
+
+
+@lru_cache(maxsize=None)
+def _bwrap_has(option: str, bwrap: str = "bwrap") -> bool:
+    """Whether this bwrap knows ``option`` (``--disable-userns`` came with bubblewrap 0.8)."""
+    try:
+        return option in subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _real_venv_path(executable: str) -> Path:
@@ -246,7 +390,7 @@ def sandbox_env(env: dict) -> dict:
     """The kernel's environment: the course's settings only (no tokens or keys of the grader)."""
     root, _ = _code_roots()
     venv = Path(sys.prefix)
-    kept = {k: v for k, v in env.items() if k.startswith(_KEPT_PREFIXES)}
+    kept = {k: v for k, v in env.items() if k in KEPT_VARIABLES}
     for name in _READ_ONLY_DATA:
         if env.get(name) and not Path(env[name]).is_dir():
             kept.pop(name, None)
@@ -270,6 +414,8 @@ def sandbox_env(env: dict) -> dict:
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in bwrap and talk over Unix sockets."""
 
+    declared_files: dict[str, Path] = {}  # set per notebook by GradedCellsExecute (the lesson's other files)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
@@ -284,10 +430,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         if os.geteuid() != 0:
             return
         owner = sandbox_uid() if writable else 0
-        os.chown(self._runtime, owner, owner)
+        os.chown(self._runtime, owner, owner, follow_symlinks=False)
         os.chmod(self._runtime, 0o700 if writable else 0o711)
-        if Path(self.connection_file).exists():
-            os.chown(self.connection_file, owner, owner)
+        # the kernel could have replaced its connection file with a symlink to a host file:
+        # never chown through it
+        if os.path.lexists(self.connection_file):
+            os.chown(self.connection_file, owner, owner, follow_symlinks=False)
 
     async def _async_pre_start_kernel(self, **kw):
         self.kernel_spec.interrupt_mode = "message"  # a signal would reach bwrap, not the kernel
@@ -297,8 +445,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["env"] = sandbox_env(env)
         kw["cwd"] = str(self._runtime)  # bwrap's own cwd; the kernel's is set by --chdir
         kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's "To connect another client..." banner
+        # the kernel's stderr into a log file (its size capped by RLIMIT_FSIZE), shown escaped
+        # when the kernel ends: raw, it could write escape sequences to the grader's terminal
+        self._stderr_log = tempfile.TemporaryFile(prefix="tl-sandbox-stderr-")
+        kw["stderr"] = self._stderr_log
         self._open_runtime(writable=True)
-        return bwrap_command(self._bwrap, kernel_cmd, cwd, self._runtime, env), kw
+        return bwrap_command(self._bwrap, kernel_cmd, cwd, self._runtime, env, self.declared_files), kw
 
     async def _async_post_start_kernel(self, **kw):
         await super()._async_post_start_kernel(**kw)
@@ -319,5 +471,28 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        self._show_stderr()
         if not restart:
             shutil.rmtree(self._runtime, ignore_errors=True)
+
+    def _show_stderr(self) -> None:
+        """The end of the kernel's stderr, control characters escaped, in the grader's log."""
+        log = getattr(self, "_stderr_log", None)
+        if log is None:
+            return
+        self._stderr_log = None
+        try:
+            log.seek(0, 2)
+            size = log.tell()
+            log.seek(max(0, size - 4000))
+            text = log.read().decode("utf-8", "replace")
+        finally:
+            log.close()
+        if text.strip():
+            self.log.warning("sandboxed kernel stderr (last %d bytes, escaped):\n%s", min(size, 4000), escape_control(text))
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character but newline and tab shown as an escape (\\x1b ...)."""
+    return "".join(ch if ch in "\n\t" or (ch.isprintable() and ch not in "\x7f") else ch.encode("unicode_escape").decode()
+                   for ch in text)

@@ -9,6 +9,7 @@ one per student wins); files downloaded from an LMS, one per student, as nbgrade
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Submission:
     timestamp: str = ""  # nbgrader's submission time, when the layout records one
     note: str = ""
     order: str = ""  # which of two submissions of one student is newer (timestamp, else file time)
+    refused: str = ""  # why it is not graded at all (a symlink on the way to it), else ""
 
 
 def files_digest(paths: list[Path]) -> str:
@@ -62,6 +64,11 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
     unmatched: list[str] = []
 
     def add(sub: Submission) -> None:
+        link = next(filter(None, (_link_on_path(p, folder) for p in [Path(sub.origin), *sub.files])), None)
+        if link is not None:
+            sub.refused = (f"refused: {link.relative_to(folder)} is a symlink (to {os.readlink(link)}); "
+                           "a link is never graded as anyone's work, ask for the notebook itself")
+            sub.files = []
         key = (sub.student, sub.assignment)
         sub.order = sub.order or sub.timestamp
         if key in found and found[key].order >= sub.order:
@@ -104,8 +111,8 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
         add(Submission(_student_id(student), assignment, [path], str(relative),
                        note=f"from {relative.name}", order=_mtime(path)))
     for archive in sorted(folder.rglob("*.zip")):
-        unmatched.append(f"{archive.relative_to(folder)}: an archive, not graded: unpack it into the "
-                         f"submissions folder (e.g. `unzip -d {archive.with_suffix('')} {archive}`) and run again")
+        unmatched.append(f"{archive.relative_to(folder)}: an archive, not graded here (`make grade` unpacks "
+                         "the archives of the submissions folder, not archives inside archives)")
     return sorted(found.values(), key=lambda s: (s.assignment, s.student)), unmatched
 
 
@@ -172,6 +179,20 @@ def _lms_student(relative: Path, assignment: str) -> str:
     first, *rest = (word.strip() for word in owner.replace(assignment, " ").split("_"))
     rest = [word for word in rest if word and word != "LATE"]
     return f"{first}_{rest[0]}" if first and rest and rest[0].isdigit() else first
+
+
+def _link_on_path(path: Path, root: Path) -> Path | None:
+    """The first symlink among ``path`` and its folders below ``root`` (None when there is none)."""
+    try:
+        relative = Path(path).relative_to(root)
+    except ValueError:
+        return None
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def _notebooks(folder: Path) -> list[Path]:

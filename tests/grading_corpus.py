@@ -42,7 +42,7 @@ class Crafted:
     zero: bool = False  # every test scores 0
     raw: bytes | None = None
     filename: str = ""  # default: LESSON.ipynb
-    status: str = "graded"
+    status: str = "graded"  # "review": graded, and flagged for a person to look at
 
 
 def _nbgrader_id(cell) -> str | None:
@@ -96,7 +96,8 @@ def build(lesson: str, solution, released) -> list[Crafted]:
         for exercise, _ in ids:
             cell = _cell(fooled, exercise)
             cell.source = _answer_with(cell.source, value, prelude)
-        corpus.append(Crafted(student, fooled, zero=True))
+        # the scan flags an __eq__ that always answers True for a person to look at
+        corpus.append(Crafted(student, fooled, zero=True, status="review" if prelude else "graded"))
 
     # one exercise raises, one calls sys.exit(); correct ones print a flood and write to stderr
     mixed = copy.deepcopy(solution)
@@ -118,7 +119,7 @@ def build(lesson: str, solution, released) -> list[Crafted]:
     crash = copy.deepcopy(solution)
     _cell(crash, ex1).source = "import os\nos._exit(3)\n" + _cell(crash, ex1).source
     _cell(crash, ex2).source = "while True:\n    pass\n" + _cell(crash, ex2).source
-    corpus.append(Crafted("os_exit_and_infinite_loop", crash, loses={ex1, ex2}))
+    corpus.append(Crafted("os_exit_and_infinite_loop", crash, loses={ex1, ex2}, status="review"))  # os._exit: flagged
 
     # exercise 1 left blank with its locked test edited to pass; exercise 2's test cell deleted
     tampered = copy.deepcopy(solution)

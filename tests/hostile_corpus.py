@@ -31,6 +31,26 @@ class Targets:
     port: int  # a listener the test opened on 127.0.0.1
 
 
+# Secrets the grader's environment holds (JupyterHub sets JPY_API_TOKEN in every single-user
+# server); the test sets them with these values and looks for the values in every file written.
+SECRETS = {
+    "JPY_API_TOKEN": "jpy-secret-4c1f",
+    "JUPYTERHUB_API_TOKEN": "hub-secret-9d2e",
+    "OPENAI_API_KEY": "key-secret-77aa",
+    "GITHUB_TOKEN": "token-secret-51bc",
+    "NBGRADER_DB_PASSWORD": "nbgrader-secret-0e3d",
+    "LANGCHAIN_API_KEY": "langchain-secret-6f60",
+    "TF_VAR_db_password": "tfvar-secret-a1a2",
+}
+# what a student's HTML output tries to run in the reader's browser (feedback, formgrader)
+SCRIPT_PAYLOAD = ('<script>window.__tl_pwned = "script"</script>'
+                  '<img src="x" onerror="window.__tl_pwned = &quot;onerror&quot;">'
+                  '<a href="javascript:window.__tl_pwned=1" id="tl-link">link</a>'
+                  '<iframe srcdoc="&lt;script&gt;parent.__tl_pwned = 1&lt;/script&gt;"></iframe>')
+# escape sequence a kernel writes to stderr: sets the title of the grader's terminal
+TERMINAL_ESCAPE = "\x1b]0;tl-pwned-title\x07"
+
+
 def _open(name: str, paths: list[Path], mode: str, action: str, verb: str) -> str:
     """Open each of ``paths`` in ``mode`` and run ``action`` on ``_handle``: blocked if none opens."""
     return f'''
@@ -54,6 +74,18 @@ def _read(name: str, paths: list[Path]) -> str:
 
 def _write(name: str, paths: list[Path]) -> str:
     return _open(name, paths, "r+b", '_handle.seek(0, 2); _handle.write(b"\\npwned,999,999\\n")', "wrote")
+
+
+def _subprocess_attack(name: str, code: str, judge: str) -> str:
+    """Run ``code`` in a child Python (a process of its own, as an attacker would); ``judge``
+    reads its ``_out`` (stdout) and ``_rc`` and sets ``_ok`` (True: blocked) and ``_detail``."""
+    return f'''
+import subprocess as _subprocess, sys as _sys
+_child = _subprocess.run([_sys.executable, "-c", {code!r}], capture_output=True, text=True, timeout=30)
+_out, _rc = _child.stdout.strip(), _child.returncode
+{judge}
+_report({name!r}, _ok, _detail)
+'''
 
 
 def attacks(t: Targets) -> dict[str, str]:
@@ -134,6 +166,55 @@ import os as _os
 if _os.path.exists("fill.bin"):
     _os.remove("fill.bin")
 ''',
+        "read_secrets": f'''
+import os as _os
+_names = {sorted(SECRETS)!r}
+_seen = {{n: _os.environ[n] for n in _names if n in _os.environ}}
+try:
+    _seen["/proc/1/environ"] = open("/proc/1/environ", "rb").read().decode(errors="replace")
+except OSError:
+    pass
+print(_seen)  # into the output: the feedback would carry it
+_report("read_secrets", not any(n in _seen for n in _names), f"{{len(_seen)}} found")
+''',
+        # a user namespace of its own: full capabilities inside it (root mode without a filter)
+        "user_namespace": _subprocess_attack("user_namespace", '''
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x10000000) != 0:
+    print("errno", ctypes.get_errno())
+    sys.exit(0)
+print([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0])
+''', '''
+_ok = _out.startswith("errno") or _out.strip("0") == ""
+_detail = "unshare(CLONE_NEWUSER): " + (_out or f"exit {_rc}")
+'''),
+        # keystrokes pushed into a terminal: a pty the attacker owns stands in for the grader's
+        "tiocsti": _subprocess_attack("tiocsti", '''
+import fcntl, os, termios
+os.setsid()
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+try:
+    fcntl.ioctl(slave, termios.TIOCSTI, b"x")
+    print("injected")
+except OSError as err:
+    print("refused", err.errno)
+''', '''
+_ok = not _out.startswith("injected")
+_detail = "TIOCSTI: " + (_out or f"exit {_rc}")
+'''),
+        "html_script": f'''
+from IPython.display import HTML as _HTML, Javascript as _Javascript, display as _display
+_display(_HTML({SCRIPT_PAYLOAD!r}))
+_display(_Javascript("window.__tl_pwned = 'javascript'"))
+_report("html_script", True, "judged by the test: the autograded notebook and the feedback must be inert")
+''',
+        "terminal_escape": f'''
+import os as _os
+_os.write(2, {TERMINAL_ESCAPE!r}.encode())
+_report("terminal_escape", True, "judged by the test: the grader's stderr must not carry it raw")
+''',
     }
     return {name: _REPORT + textwrap.dedent(code) for name, code in sources.items()}
 
@@ -142,7 +223,8 @@ if _os.path.exists("fill.bin"):
 ATTACKERS = {
     "hostile_snoop": ["read_other_students_notebook", "read_gradebook", "read_hidden_tests", "network"],
     "hostile_vandal": ["write_gradebook", "write_grades_csv", "write_other_students_feedback", "fill_disk"],
-    "hostile_denial": ["fork_bomb", "allocate_memory", "kill_parent"],
+    "hostile_denial": ["fork_bomb", "allocate_memory", "kill_parent", "terminal_escape"],
+    "hostile_escalate": ["read_secrets", "user_namespace", "tiocsti", "html_script"],
 }
 
 
