@@ -51,6 +51,7 @@ from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode, default
+from helpers.config import env_int
 
 DEFAULT_CELL_TIMEOUT = 60
 TIMEOUT_VARIABLE = "TL_COURSE_CELL_TIMEOUT"
@@ -92,32 +93,12 @@ def cell_timeout() -> int:
     ResNet50 without weights) takes about 10 s here; 60 s leaves room for a loaded machine and
     still cuts an infinite loop in a minute instead of nbgrader's default of 300 s.
     """
-    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_CELL_TIMEOUT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{TIMEOUT_VARIABLE}={raw!r} is not a whole number of seconds; "
-                         f"unset it or use e.g. {TIMEOUT_VARIABLE}=60") from None
-    if value <= 0:
-        raise ValueError(f"{TIMEOUT_VARIABLE} must be positive (seconds per cell), got {value}")
-    return value
+    return env_int(TIMEOUT_VARIABLE, DEFAULT_CELL_TIMEOUT)
 
 
 def notebook_timeout() -> int:
     """Seconds a whole notebook may take: ``TL_COURSE_NOTEBOOK_TIMEOUT`` or 600 (10 min)."""
-    raw = os.environ.get(NOTEBOOK_TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_NOTEBOOK_TIMEOUT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{NOTEBOOK_TIMEOUT_VARIABLE}={raw!r} is not a whole number of seconds; "
-                         f"unset it or use e.g. {NOTEBOOK_TIMEOUT_VARIABLE}={DEFAULT_NOTEBOOK_TIMEOUT}") from None
-    if value <= 0:
-        raise ValueError(f"{NOTEBOOK_TIMEOUT_VARIABLE} must be positive (seconds per notebook), got {value}")
-    return value
+    return env_int(NOTEBOOK_TIMEOUT_VARIABLE, DEFAULT_NOTEBOOK_TIMEOUT)
 
 
 def is_test_cell(cell: NotebookNode) -> bool:

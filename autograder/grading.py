@@ -50,6 +50,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from coursetools.paths import REPO_ROOT, lesson_names
+from helpers.config import env_int, env_text
 
 from . import archives
 from .execute import NOT_AS_WRITTEN
@@ -126,15 +127,12 @@ def grading_jobs(requested: int | None = None) -> int:
     Most of a graded notebook's time is its kernel importing torch or TensorFlow, one core's
     work, so two at once on two cores grade a class in little more than half the time.
     """
-    raw = requested if requested is not None else os.environ.get("TL_COURSE_GRADING_JOBS", "").strip()
-    if raw not in ("", None):
-        try:
-            jobs = int(raw)
-        except ValueError:
-            raise ValueError(f"grading jobs must be a whole number, got {raw!r} (TL_COURSE_GRADING_JOBS or --jobs)") from None
-        if jobs < 1:
-            raise ValueError(f"grading jobs must be at least 1, got {jobs}")
-        return jobs
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"grading jobs must be at least 1, got {requested} (--jobs)")
+        return requested
+    if env_text("TL_COURSE_GRADING_JOBS"):
+        return env_int("TL_COURSE_GRADING_JOBS", 1)
     import psutil
 
     by_memory = int(psutil.virtual_memory().available // (3 * 2**30))

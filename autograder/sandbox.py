@@ -45,7 +45,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.session import Session
 
-from helpers.flags import env_flag
+from helpers.config import env_flag, env_int, env_text
 
 from . import seccomp
 
@@ -70,7 +70,7 @@ _SYSTEMD_DYNAMIC = range(61184, 65520)
 # (JPY_API_TOKEN, NBGRADER_*, LANGCHAIN_*, TF_VAR_* ... hold the grader's secrets).
 KEPT_VARIABLES = frozenset({
     "TL_COURSE_QUICK", "TL_COURSE_MODE", "TL_COURSE_OFFLINE", "TL_COURSE_ALLOW_RANDOM_WEIGHTS",
-    "TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TL_COURSE_DEVICE", "TL_COURSE_AUDIENCE",
+    "TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TL_COURSE_DEVICE",
     "NBGRADER_EXECUTION", "TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
     "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_FORCE_GPU_ALLOW_GROWTH", "TF_USE_LEGACY_KERAS",
     "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -114,22 +114,11 @@ class SandboxUnavailable(RuntimeError):
 
 def sandbox_enabled() -> bool:
     """On unless switched off explicitly: unset or empty means on (the safe side)."""
-    if not os.environ.get(SWITCH_VARIABLE, "").strip():
-        return True
-    return env_flag(SWITCH_VARIABLE)
+    return env_flag(SWITCH_VARIABLE, default=True) if env_text(SWITCH_VARIABLE) else True
 
 
 def _setting(name: str) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return DEFAULTS[name]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number; unset it or use e.g. {name}={DEFAULTS[name]}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return value
+    return env_int(name, DEFAULTS[name])
 
 
 @lru_cache(maxsize=None)

@@ -26,6 +26,7 @@ VARIABLES = {
     "TL_COURSE_ALLOW_RANDOM_WEIGHTS": "yes/no: run a model with random weights when its weights cannot be had (tests)",
     "TL_COURSE_MY_IMAGES": "lesson 06: the learner's image folder",
     "TL_COURSE_CELL_TIMEOUT": "autograder: seconds one graded cell may run",
+    "TL_COURSE_NOTEBOOK_TIMEOUT": "autograder: seconds a whole graded notebook may run",
     "TL_COURSE_GRADING_JOBS": "autograder: notebooks graded at once",
     "TL_COURSE_SANDBOX": "autograder: off grades without the sandbox",
     "TL_COURSE_SANDBOX_MEMORY_MB": "autograder: the sandbox's address-space limit",

@@ -133,7 +133,7 @@ def test_grading_jobs(monkeypatch):
     assert grading_jobs() == 1
     for bad in ("two", "0"):
         monkeypatch.setenv("TL_COURSE_GRADING_JOBS", bad)
-        with pytest.raises(ValueError, match="grading jobs"):
+        with pytest.raises(ValueError, match="TL_COURSE_GRADING_JOBS"):
             grading_jobs()
 
 
