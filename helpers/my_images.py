@@ -97,7 +97,9 @@ def choose_image_folder(path: str | os.PathLike | None = None, upload=None, fall
         root = fallback_image_folder(fallback_per_class)
         return ImageSource(root, "fallback", "the built-in fallback: " + ", ".join(FALLBACK_CLASSES)
                            + " from the course's own datasets")
-    raise ImageFolderError("No photos were given, so the lesson stops here. " + HOW_TO_GIVE_PHOTOS.format(here=here))
+    raise ImageFolderError("No photos were given, so the lesson stops here: put them in my_images/ beside this "
+                           "notebook, or set USE_FALLBACK = True to use the built-in fallback set.\n"
+                           + HOW_TO_GIVE_PHOTOS.format(here=here))
 
 
 def _given(text: str, where: str, origin: str) -> ImageSource:
