@@ -23,7 +23,7 @@ from pathlib import Path
 __all__ = ["BURST_SECONDS", "HASH_THRESHOLD", "Fingerprint", "NearDuplicateGroup", "capture_time", "fingerprint",
            "group_near_duplicates", "hash_distance", "measure_threshold"]
 
-# Measured with ``python -m helpers.near_duplicates 200`` (2026-12-06, 794 fallback photos, 60 originals
+# Measured with ``tests/capstone_measurements.py`` (2026-12-06, 794 fallback photos, 60 originals
 # altered 5 ways): at 12 bits every copy resized to 50 %, re-encoded at JPEG quality 40, brightened 20 %
 # or cropped 3 % per side is grouped with its original (60/60 each), and 34/60 of those cropped 6 % per
 # side; 0 of the 78,421 pairs of different photos of one class are merged (false-merge rate 0, no photo
@@ -172,12 +172,3 @@ def measure_threshold(fallback_root: Path, originals: int = 60, seed: int = 0) -
             "max_copy_distance": {name: max(ds) for name, ds in copy_distances.items()},
             "by_threshold": table}
 
-
-if __name__ == "__main__":  # python -m helpers.near_duplicates [PER_CLASS]: the threshold measurement
-    import json
-    import sys
-
-    from .my_images import fallback_image_folder
-
-    result = measure_threshold(fallback_image_folder(int(sys.argv[1]) if len(sys.argv) > 1 else None))
-    print(json.dumps(result, indent=1))
