@@ -274,6 +274,12 @@ def split_without_leakage(audit: FolderAudit, val_fraction: float = 0.2, test_fr
         for path, owner in audit.usable:
             if owner == cls:
                 units.setdefault(unit_of.get(path, path), []).append(path)
+        if len(units) < 3:  # one unit each for training, validation and test at the very least
+            raise ImageFolderError(
+                f"Class {cls!r}: its {sum(len(f) for f in units.values())} photos form only {len(units)} group(s) of "
+                "the same scene (copies, look-alikes, or bursts shot within seconds of each other), so they cannot "
+                "be split into training, validation and test without leakage. Add photos of other scenes, taken "
+                "at other times, to its folder.")
         order = sorted(units)
         rng.shuffle(order)
         total = sum(len(files) for files in units.values())

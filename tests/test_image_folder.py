@@ -121,6 +121,19 @@ def test_split_keeps_duplicates_together_and_is_stratified(messy, seed):
     assert split_without_leakage(audit, seed=seed) == splits, "deterministic"
 
 
+def test_a_class_that_is_one_long_burst_cannot_be_split_and_says_why(tmp_path):
+    from messy_folder import _exif, _save, blob
+
+    for cls in ("red", "blue"):
+        for i in range(12):  # red: one shot per second, a chain of bursts; blue: an hour apart
+            taken = f"2024:05:01 10:00:{i:02d}" if cls == "red" else f"2024:05:01 {i:02d}:00:00"
+            _save(blob(cls, 900 + i + (100 if cls == "blue" else 0)), tmp_path / "p" / cls / f"{i}.jpg", exif=_exif(taken))
+    audit = audit_image_folder(tmp_path / "p")
+    assert [len(g.paths) for g in audit.near_duplicates] == [12]
+    with pytest.raises(ImageFolderError, match="'red'.*1 group.*other times"):
+        split_without_leakage(audit)
+
+
 def test_a_folder_with_one_trainable_class_says_what_to_do(tmp_path):
     build_messy_folder(tmp_path / "photos")
     for path in (tmp_path / "photos" / "blue").iterdir():
