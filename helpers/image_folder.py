@@ -75,6 +75,7 @@ class FolderAudit:
     digests: dict[Path, str] = field(default_factory=dict, repr=False)  # path -> sha256
     near_duplicates: list[NearDuplicateGroup] = field(default_factory=list)  # same scene, one class each
     fingerprints: dict[Path, Fingerprint] = field(default_factory=dict, repr=False)
+    sizes: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)  # upright (width, height) as loaded
     too_few: dict[str, int] = field(default_factory=dict)  # class -> usable photos, below the minimum
     min_per_class: int = MIN_IMAGES_PER_CLASS
 
@@ -199,27 +200,28 @@ def _sha256(path: Path) -> str:
 
 def inspect_photo(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str]:
     """``(skip reason or None, note)`` for one file: decodes it fully, as training will."""
-    reason, note, _ = _inspect(path, max_side)
+    reason, note, _, _ = _inspect(path, max_side)
     return reason, note
 
 
-def _inspect(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str, Fingerprint | None]:
-    """``inspect_photo`` plus the photo's fingerprint (perceptual hash, capture time), from one decode."""
+def _inspect(path: Path, max_side: int = MAX_SIDE):
+    """``inspect_photo`` plus the photo's fingerprint (perceptual hash, capture time) and upright size, from one
+    decode: ``(reason, note, fingerprint, size)``."""
     from PIL import Image
 
     name = path.name.lower()
     suffix = path.suffix.lower()
     if name in SYSTEM_FILES or name.startswith("._") or name.startswith("."):
-        return REASON_SYSTEM, "", None
+        return REASON_SYSTEM, "", None, None
     if suffix in NEEDS_CONVERSION:
         kind = NEEDS_CONVERSION[suffix]
-        return f"{REASON_NOT_IMAGE}: {kind} photos need an extra package; export them as JPEG", "", None
+        return f"{REASON_NOT_IMAGE}: {kind} photos need an extra package; export them as JPEG", "", None, None
     if suffix not in IMAGE_EXTENSIONS:
-        return f"{REASON_NOT_IMAGE} ({suffix or 'no extension'})", "", None
+        return f"{REASON_NOT_IMAGE} ({suffix or 'no extension'})", "", None, None
     if suffix in HEIF_EXTENSIONS and not heif_support():
-        return f"{REASON_NOT_IMAGE}: HEIC photos need pillow-heif (pip install pillow-heif==1.9.0)", "", None
+        return f"{REASON_NOT_IMAGE}: HEIC photos need pillow-heif (pip install pillow-heif==1.9.0)", "", None, None
     if path.stat().st_size == 0:
-        return REASON_EMPTY, "", None
+        return REASON_EMPTY, "", None, None
     notes = []
     try:
         with Image.open(path) as img:
@@ -228,9 +230,9 @@ def _inspect(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str, Fin
             taken, camera = capture_time(img)
         loaded = load_rgb(path, max_side)
     except Image.DecompressionBombError as err:
-        return f"{REASON_TOO_LARGE} ({err})", "", None
+        return f"{REASON_TOO_LARGE} ({err})", "", None, None
     except (OSError, ValueError, SyntaxError, EOFError) as err:
-        return f"{REASON_UNREADABLE} ({type(err).__name__}: {str(err)[:80]})", "", None
+        return f"{REASON_UNREADABLE} ({type(err).__name__}: {str(err)[:80]})", "", None, None
     if orientation not in (1, None):
         notes.append(f"rotated upright (EXIF orientation {orientation})")
     if mode != "RGB":
@@ -239,7 +241,7 @@ def _inspect(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str, Fin
         notes.append(f"first of {frames} frames")
     if max(size) > max_side:
         notes.append(f"downscaled from {size[0]}x{size[1]} to {loaded.size[0]}x{loaded.size[1]}")
-    return None, "; ".join(notes), fingerprint(loaded, taken, camera)
+    return None, "; ".join(notes), fingerprint(loaded, taken, camera), loaded.size
 
 
 def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> FolderAudit:
@@ -264,13 +266,14 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
     usable: list[tuple[Path, str]] = []
     notes: dict[Path, str] = {}
     fingerprints: dict[Path, Fingerprint] = {}
+    sizes: dict[Path, tuple[int, int]] = {}
     for path, cls in candidates:
-        reason, note, print_ = _inspect(path)
+        reason, note, print_, size = _inspect(path)
         if reason:
             skipped[path] = reason
             continue
         usable.append((path, cls))
-        fingerprints[path] = print_
+        fingerprints[path], sizes[path] = print_, size
         if note:
             notes[path] = note
 
@@ -310,6 +313,7 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
         digests={p: d for p, d in digests.items() if p not in skipped},
         near_duplicates=near_duplicates,
         fingerprints=fingerprints,
+        sizes={p: sizes[p] for p in fingerprints},
         too_few=too_few,
         min_per_class=min_per_class,
     )

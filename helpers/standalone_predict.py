@@ -26,14 +26,20 @@ HEIF_EXTENSIONS = (".heic", ".heif", ".hif")
 PAD_COLOUR = (124, 116, 104)  # ImageNet's mean colour: padding becomes 0 after normalisation
 
 
+_HEIF: list = []  # [True/False] once known
+
+
 def heif_support() -> bool:
-    """Teach Pillow to open HEIC/HEIF (iPhone) photos when ``pillow-heif`` is installed."""
-    try:
-        import pillow_heif
-    except ImportError:
-        return False
-    pillow_heif.register_heif_opener()  # idempotent
-    return True
+    """Teach Pillow to open HEIC/HEIF (iPhone) photos when ``pillow-heif`` is installed (once)."""
+    if not _HEIF:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _HEIF.append(True)
+        except ImportError:
+            _HEIF.append(False)
+    return _HEIF[0]
 
 
 def to_rgb(img):
@@ -68,7 +74,8 @@ def load_rgb(path, max_side: int = MAX_SIDE):
     """
     from PIL import Image, ImageOps
 
-    if str(path).lower().endswith(HEIF_EXTENSIONS) and not heif_support():
+    # registered for every file: a HEIC photo renamed .jpg by a transfer tool still opens
+    if not heif_support() and str(path).lower().endswith(HEIF_EXTENSIONS):
         raise OSError(f"{path} is a HEIC/HEIF photo: install pillow-heif (pip install pillow-heif) to read it")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)

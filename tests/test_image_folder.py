@@ -81,6 +81,7 @@ def test_heic_photos_are_read_upright(messy):
         assert usable.get(root / name) == name.split("/")[0], (name, audit.skipped.get(root / name))
     upright = load_rgb(root / HEIC_FILES[0])
     assert upright.size == (80, 160), "stored 160x80 with EXIF orientation 6: upright it is 80 wide"
+    assert audit.sizes[root / HEIC_FILES[0]] == (80, 160), "the audit records the upright size"
     assert audit.fingerprints[root / HEIC_FILES[0]].taken.year == 2024, "EXIF capture time read from HEIC"
 
 
