@@ -74,6 +74,9 @@ def kernel_env(mode: str = "quick", cache: Path | None = None, extra: dict[str, 
         env["TL_COURSE_MODE"] = mode
     if cache is not None:
         env["TL_COURSE_CACHE"] = str(cache)
+        env.setdefault("TL_COURSE_EXPORTS", str(Path(cache) / "exports"))  # lesson 06's exports stay out of the repo
+    # headless runs have no learner to hand over photos: lesson 06 uses its fallback set unless told otherwise
+    env.setdefault("TL_COURSE_MY_IMAGES", "fallback")
     for key, value in (extra or {}).items():
         if value is None:
             env.pop(key, None)

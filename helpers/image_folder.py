@@ -5,15 +5,19 @@ sit in deeper subfolders of their class. ``audit_image_folder(root)`` opens ever
 reports:
 
 - ``usable``: (path, class) pairs that decode as images, in any format Pillow reads (JPEG,
-  PNG, BMP, WebP, GIF (first frame), TIFF), with upper- or lower-case extensions;
+  PNG, BMP, WebP, GIF (first frame), TIFF) and HEIC/HEIF (iPhone photos, with ``pillow-heif``),
+  with upper- or lower-case extensions;
 - ``skipped``: path -> the reason, for empty, truncated or corrupt files, files that are not
-  images (``notes.txt``, ``.DS_Store``, ``Thumbs.db``), HEIC photos, files outside a class
+  images (``notes.txt``, ``.DS_Store``, ``Thumbs.db``), RAW photos, files outside a class
   folder, photos found in two classes, and every photo of a class too small to train on;
 - ``notes``: path -> what loading fixes silently (EXIF rotation, CMYK / 16-bit / palette /
   transparency converted to RGB, animated files cut to their first frame, huge photos
   downscaled);
-- ``duplicates``: groups of byte-identical files of one class; a leakage-free split keeps each
-  group in one split (``helpers.my_images.split_without_leakage``);
+- ``duplicates``: groups of byte-identical files of one class;
+- ``near_duplicates``: groups of photos of one class that are the same scene: identical bytes, a
+  perceptual hash within ``HASH_THRESHOLD`` bits (resized, re-encoded, lightly cropped copies) or
+  an EXIF capture time within ``BURST_SECONDS`` (bursts) (``helpers.near_duplicates``). A
+  leakage-free split keeps each group in one split (``helpers.my_images.split_without_leakage``);
 - per-class counts, the imbalance between classes and the majority baseline (the accuracy of
   always answering the largest class).
 
@@ -28,15 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CourseError
-from .standalone_predict import MAX_SIDE, load_rgb
+from .near_duplicates import Fingerprint, NearDuplicateGroup, capture_time, fingerprint, group_near_duplicates
+from .standalone_predict import HEIF_EXTENSIONS, MAX_SIDE, heif_support, load_rgb
 
 __all__: list[str] = []  # nothing here is for lessons (see the package docstring)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff") + HEIF_EXTENSIONS
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
 SYSTEM_FOLDERS = {"__macosx", ".ipynb_checkpoints", ".git", ".thumbnails", "@eadir"}
 NEEDS_CONVERSION = {
-    ".heic": "HEIC", ".heif": "HEIF", ".avif": "AVIF", ".dng": "RAW", ".cr2": "RAW", ".nef": "RAW", ".arw": "RAW",
+    ".avif": "AVIF", ".dng": "RAW", ".cr2": "RAW", ".nef": "RAW", ".arw": "RAW",
 }
 # 10 photos give 2 for validation, 2 for testing and 6 for training with the default fractions
 MIN_IMAGES_PER_CLASS = 10
@@ -68,6 +73,9 @@ class FolderAudit:
     duplicates: list[list[Path]]  # groups of byte-identical usable files (one class each)
     notes: dict[Path, str] = field(default_factory=dict)  # path -> what loading fixes
     digests: dict[Path, str] = field(default_factory=dict, repr=False)  # path -> sha256
+    near_duplicates: list[NearDuplicateGroup] = field(default_factory=list)  # same scene, one class each
+    fingerprints: dict[Path, Fingerprint] = field(default_factory=dict, repr=False)
+    sizes: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)  # upright (width, height) as loaded
     too_few: dict[str, int] = field(default_factory=dict)  # class -> usable photos, below the minimum
     min_per_class: int = MIN_IMAGES_PER_CLASS
 
@@ -115,6 +123,13 @@ class FolderAudit:
                 f"{copies} files are exact copies ({len(self.duplicates)} group(s)); each group is kept in "
                 "one split so that a test photo is never also a training photo."
             )
+        near = [g for g in self.near_duplicates if g.why != "identical bytes"]
+        if near:
+            lines.append(
+                f"{sum(len(g.paths) for g in near)} photos are near-duplicates ({len(near)} group(s): resized, "
+                "re-saved or cropped copies, or bursts shot seconds apart). Each group is kept in one split; "
+                "the model still sees fewer really different photos than the count suggests."
+            )
         return lines
 
     def check_trainable(self) -> None:
@@ -133,9 +148,12 @@ class FolderAudit:
         """The audit as Markdown tables: classes, skipped files, fixed files, problems."""
         counts = self.counts
         dup_by_class = Counter(self._class_of(group[0]) for group in self.duplicates)
-        lines = ["| class | usable photos | groups of exact copies |", "|---|---:|---:|"]
-        lines += [f"| {cls} | {counts[cls]} | {dup_by_class.get(cls, 0)} |" for cls in self.classes]
-        lines += [f"| {cls} (left out) | {n} | - |" for cls, n in self.too_few.items()]
+        near_by_class = Counter(self._class_of(group.paths[0]) for group in self.near_duplicates)
+        lines = ["| class | usable photos | groups of exact copies | groups of near-duplicates |",
+                 "|---|---:|---:|---:|"]
+        lines += [f"| {cls} | {counts[cls]} | {dup_by_class.get(cls, 0)} | {near_by_class.get(cls, 0)} |"
+                  for cls in self.classes]
+        lines += [f"| {cls} (left out) | {n} | - | - |" for cls, n in self.too_few.items()]
         text = "\n".join(lines)
         if self.classes:
             text += (f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; majority "
@@ -147,6 +165,14 @@ class FolderAudit:
                 text += "\n".join(f"| `{self._relative(p)}` | {why} |" for p, why in rows[:max_rows])
                 if len(rows) > max_rows:
                     text += f"\n| ... | and {len(rows) - max_rows} more |"
+        if self.near_duplicates:
+            text += (f"\n\n**Same scene: {len(self.near_duplicates)} group(s)**, each kept in one split\n\n"
+                     "| photos | why |\n|---|---|\n")
+            text += "\n".join(f"| {', '.join(f'`{self._relative(p)}`' for p in g.paths[:4])}"
+                               f"{' ...' if len(g.paths) > 4 else ''} | {g.why} |"
+                               for g in self.near_duplicates[:max_rows])
+            if len(self.near_duplicates) > max_rows:
+                text += f"\n| ... | and {len(self.near_duplicates) - max_rows} more groups |"
         for line in self.problems():
             text += f"\n\n**Note.** {line}"
         return text
@@ -174,29 +200,39 @@ def _sha256(path: Path) -> str:
 
 def inspect_photo(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str]:
     """``(skip reason or None, note)`` for one file: decodes it fully, as training will."""
+    reason, note, _, _ = _inspect(path, max_side)
+    return reason, note
+
+
+def _inspect(path: Path, max_side: int = MAX_SIDE):
+    """``inspect_photo`` plus the photo's fingerprint (perceptual hash, capture time) and upright size, from one
+    decode: ``(reason, note, fingerprint, size)``."""
     from PIL import Image
 
     name = path.name.lower()
     suffix = path.suffix.lower()
     if name in SYSTEM_FILES or name.startswith("._") or name.startswith("."):
-        return REASON_SYSTEM, ""
+        return REASON_SYSTEM, "", None, None
     if suffix in NEEDS_CONVERSION:
         kind = NEEDS_CONVERSION[suffix]
-        return f"{REASON_NOT_IMAGE}: {kind} photos need an extra package; export them as JPEG", ""
+        return f"{REASON_NOT_IMAGE}: {kind} photos need an extra package; export them as JPEG", "", None, None
     if suffix not in IMAGE_EXTENSIONS:
-        return f"{REASON_NOT_IMAGE} ({suffix or 'no extension'})", ""
+        return f"{REASON_NOT_IMAGE} ({suffix or 'no extension'})", "", None, None
+    if suffix in HEIF_EXTENSIONS and not heif_support():
+        return f"{REASON_NOT_IMAGE}: HEIC photos need pillow-heif (pip install pillow-heif==1.9.0)", "", None, None
     if path.stat().st_size == 0:
-        return REASON_EMPTY, ""
+        return REASON_EMPTY, "", None, None
     notes = []
     try:
         with Image.open(path) as img:
             mode, size, frames = img.mode, img.size, getattr(img, "n_frames", 1)
             orientation = img.getexif().get(0x0112, 1)  # EXIF Orientation
+            taken, camera = capture_time(img)
         loaded = load_rgb(path, max_side)
     except Image.DecompressionBombError as err:
-        return f"{REASON_TOO_LARGE} ({err})", ""
+        return f"{REASON_TOO_LARGE} ({err})", "", None, None
     except (OSError, ValueError, SyntaxError, EOFError) as err:
-        return f"{REASON_UNREADABLE} ({type(err).__name__}: {str(err)[:80]})", ""
+        return f"{REASON_UNREADABLE} ({type(err).__name__}: {str(err)[:80]})", "", None, None
     if orientation not in (1, None):
         notes.append(f"rotated upright (EXIF orientation {orientation})")
     if mode != "RGB":
@@ -205,7 +241,7 @@ def inspect_photo(path: Path, max_side: int = MAX_SIDE) -> tuple[str | None, str
         notes.append(f"first of {frames} frames")
     if max(size) > max_side:
         notes.append(f"downscaled from {size[0]}x{size[1]} to {loaded.size[0]}x{loaded.size[1]}")
-    return None, "; ".join(notes)
+    return None, "; ".join(notes), fingerprint(loaded, taken, camera), loaded.size
 
 
 def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> FolderAudit:
@@ -229,12 +265,15 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
 
     usable: list[tuple[Path, str]] = []
     notes: dict[Path, str] = {}
+    fingerprints: dict[Path, Fingerprint] = {}
+    sizes: dict[Path, tuple[int, int]] = {}
     for path, cls in candidates:
-        reason, note = inspect_photo(path)
+        reason, note, print_, size = _inspect(path)
         if reason:
             skipped[path] = reason
             continue
         usable.append((path, cls))
+        fingerprints[path], sizes[path] = print_, size
         if note:
             notes[path] = note
 
@@ -261,6 +300,9 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
             skipped[path] = f"{REASON_TOO_FEW}: {too_few[cls]} usable, at least {min_per_class} needed"
     usable = [(p, c) for p, c in usable if c not in too_few]
     duplicates = [group for group in duplicates if group[0] not in skipped]
+    kept = {p: c for p, c in usable}
+    fingerprints = {p: f for p, f in fingerprints.items() if p in kept}
+    near_duplicates = group_near_duplicates(fingerprints, kept, digests)
     return FolderAudit(
         root=root,
         classes=sorted(counts.keys() - too_few.keys()),
@@ -269,6 +311,9 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
         duplicates=sorted(duplicates),
         notes={p: n for p, n in notes.items() if p not in skipped},
         digests={p: d for p, d in digests.items() if p not in skipped},
+        near_duplicates=near_duplicates,
+        fingerprints=fingerprints,
+        sizes={p: sizes[p] for p in fingerprints},
         too_few=too_few,
         min_per_class=min_per_class,
     )

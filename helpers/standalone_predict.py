@@ -3,8 +3,9 @@
 This file is shipped as ``predict.py`` beside an exported model (``model.pt2``, written by
 ``torch.export``) and its ``labels.json``, so it must run in a fresh Python that has only
 torch and torchvision (and Pillow, which torchvision brings): it imports nothing from the
-course. The course's folder audit uses the same ``load_rgb``, so a photo is read the same way
-in training and after shipping.
+course. iPhone photos (HEIC/HEIF) also need ``pillow-heif``, imported only if installed. The
+course's folder audit uses the same ``load_rgb``, so a photo is read the same way in training
+and after shipping.
 
 Command line: ``python predict.py photo.jpg [more.png ...]`` prints one JSON line per photo.
 """
@@ -21,6 +22,24 @@ MAX_SIDE = 1024  # huge photos are decoded and kept at most this big: the model 
 BACKGROUND = (255, 255, 255)  # transparent pixels become white, as most viewers show them
 _HERE = Path(__file__).resolve().parent
 _LOADED: dict = {}  # folder -> (model, settings): load once per folder
+HEIF_EXTENSIONS = (".heic", ".heif", ".hif")
+PAD_COLOUR = (124, 116, 104)  # ImageNet's mean colour: padding becomes 0 after normalisation
+
+
+_HEIF: list = []  # [True/False] once known
+
+
+def heif_support() -> bool:
+    """Teach Pillow to open HEIC/HEIF (iPhone) photos when ``pillow-heif`` is installed (once)."""
+    if not _HEIF:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _HEIF.append(True)
+        except ImportError:
+            _HEIF.append(False)
+    return _HEIF[0]
 
 
 def to_rgb(img):
@@ -55,6 +74,9 @@ def load_rgb(path, max_side: int = MAX_SIDE):
     """
     from PIL import Image, ImageOps
 
+    # registered for every file: a HEIC photo renamed .jpg by a transfer tool still opens
+    if not heif_support() and str(path).lower().endswith(HEIF_EXTENSIONS):
+        raise OSError(f"{path} is a HEIC/HEIF photo: install pillow-heif (pip install pillow-heif) to read it")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(path) as img:
@@ -77,13 +99,26 @@ def load_model(folder=_HERE):
     return program.module(), settings
 
 
-def preprocess(img, image_size: int):
-    """Resize the short side, centre-crop a square, scale to [0, 1]: what the model was trained on.
+def preprocess(img, image_size: int, fit: str = "crop"):
+    """The square the model sees, scaled to [0, 1]: what it was trained on.
 
-    ImageNet normalisation is inside the exported model.
+    ``fit="crop"``: resize the short side, centre-crop a square (ImageNet's way; a portrait loses
+    its top and bottom). ``fit="pad"``: resize the long side, pad to a square with ImageNet's mean
+    colour (the whole photo stays). ImageNet normalisation is inside the exported model.
     """
     from torchvision import transforms
 
+    if fit == "pad":
+        from PIL import Image
+
+        scale = image_size / max(img.size)
+        resized = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                             Image.Resampling.BILINEAR)
+        square = Image.new("RGB", (image_size, image_size), PAD_COLOUR)
+        square.paste(resized, ((image_size - resized.width) // 2, (image_size - resized.height) // 2))
+        return transforms.ToTensor()(square)
+    if fit != "crop":
+        raise ValueError(f"fit must be 'crop' or 'pad', got {fit!r}")
     return transforms.Compose([
         transforms.Resize(round(image_size * 256 / 224)),
         transforms.CenterCrop(image_size),
@@ -99,7 +134,7 @@ def predict(path, folder=None):
     if folder not in _LOADED:
         _LOADED[folder] = load_model(folder)
     model, settings = _LOADED[folder]
-    batch = preprocess(load_rgb(path), settings["image_size"]).unsqueeze(0)
+    batch = preprocess(load_rgb(path), settings["image_size"], settings.get("fit", "crop")).unsqueeze(0)
     with torch.no_grad():
         probabilities = torch.softmax(model(batch), dim=1)[0]
     index = int(probabilities.argmax())

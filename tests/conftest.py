@@ -20,6 +20,10 @@ os.environ["TL_COURSE_CACHE"] = str(_session_dir / "cache")
 os.environ["TORCH_HOME"] = str(_session_dir / "torch")
 os.environ["KERAS_HOME"] = str(_session_dir / "keras")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# lesson 06 stops until photos are given: test runs (nbval too) choose its fallback set explicitly,
+# and its exports go to the session's folder, not beside the notebook
+os.environ.setdefault("TL_COURSE_MY_IMAGES", "fallback")
+os.environ["TL_COURSE_EXPORTS"] = str(_session_dir / "exports")
 from coursetools.runner import quiet_frameworks  # noqa: E402 - the one place that silences framework noise
 from helpers.config import env_text  # noqa: E402
 

@@ -54,6 +54,8 @@ def exercises(notebook) -> list[tuple[str, list[str]]]:
     result: list[tuple[str, list[str]]] = []
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":  # manually graded answers (lesson 06) are no autograded exercise
+            continue
         if meta.get("solution") and cell.cell_type == "code":
             result.append((meta["grade_id"], []))
         elif meta.get("grade") and result:
@@ -172,7 +174,11 @@ def expected_scores(solution, crafted: Crafted) -> dict[str, float]:
     lost_tests = {test for exercise, tests in exercises(solution) if exercise in crafted.loses for test in tests}
     points = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"])
               for c in solution.cells if c.metadata.get("nbgrader", {}).get("grade")}
-    return {cell: 0.0 if crafted.zero or cell in lost_tests else value for cell, value in points.items()}
+    # manually graded answers (grade and solution: lesson 06's decisions) score 0 until a person grades them
+    manual = {c.metadata.nbgrader["grade_id"] for c in solution.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")}
+    return {cell: 0.0 if crafted.zero or cell in lost_tests or cell in manual else value
+            for cell, value in points.items()}
 
 
 def autograded_size(workspace: Path, student: str, lesson: str) -> int:

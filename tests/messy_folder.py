@@ -1,9 +1,12 @@
 """A photo folder as messy as a real one, built from synthetic images, with what the audit must say.
 
-Two trainable classes, ``red`` (many photos) and ``blue`` (half as many: imbalance), whose
+Two trainable classes, ``red`` (many photos) and ``blue`` (fewer: imbalance), whose
 photos are noisy blobs of their colour, plus one file or folder for every problem the audit
-handles. ``EXPECTED_SKIPS`` maps each bad file to a fragment of the reason it must get;
-``EXPECTED_NOTES`` each fixed file to a fragment of its note.
+handles: real HEIC photos (written by pillow-heif, one rotated by EXIF), near-duplicates (a
+scene resized, re-encoded and cropped) and a burst (three shots one second apart, by EXIF).
+``EXPECTED_SKIPS`` maps each bad file to a fragment of the reason it must get;
+``EXPECTED_NOTES`` each fixed file to a fragment of its note; ``NEAR_DUPLICATE_GROUPS`` the
+groups the audit must find.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-RED, BLUE = 24, 12  # usable photos per class, counting the copies below
+RED, BLUE = 32, 13  # usable photos per class, counting the copies below
 
 EXPECTED_SKIPS = {
     "red/notes.txt": "not an image file (.txt)",
@@ -21,7 +24,7 @@ EXPECTED_SKIPS = {
     "blue/Thumbs.db": "system file",
     "red/empty.jpg": "empty file (0 bytes)",
     "red/truncated.jpg": "truncated or corrupt",
-    "red/IMG_0042.HEIC": "HEIC photos need an extra package",
+    "red/IMG_0042.HEIC": "truncated or corrupt",  # a HEIC header and nothing else
     "red/readme.md": "not an image file (.md)",
     "red/__MACOSX/._photo.jpg": "hidden or system folder",
     "labels.csv": "not inside a class folder",
@@ -41,6 +44,13 @@ EXPECTED_NOTES = {
     "red/huge.jpg": "downscaled from 4800x3600",
 }
 DUPLICATE_GROUP = ["red/nested/deeper/copy_a.jpg", "red/photo_00.jpg"]
+NEAR_DUPLICATE_GROUPS = {
+    "identical bytes": DUPLICATE_GROUP,
+    "look alike": ["red/scene.jpg", "red/scene_cropped.jpg", "red/scene_q30.jpg", "red/scene_small.jpg"],
+    "converted copy": ["red/la.png", "red/rgba.png"],  # one picture, saved grey and with transparency
+    "burst": ["red/burst_1.jpg", "red/burst_2.jpg", "red/burst_3.jpg"],
+}
+HEIC_FILES = ["red/IMG_0100.HEIC", "blue/IMG_0200.heic"]  # IMG_0100 is 160x80 stored, 80x160 upright
 
 
 def blob(colour: str, seed: int, size=(64, 48)) -> np.ndarray:
@@ -50,6 +60,32 @@ def blob(colour: str, seed: int, size=(64, 48)) -> np.ndarray:
     channel = {"red": 0, "blue": 2}[colour]
     array[..., channel] = rng.integers(150, 256, (size[1], size[0]), dtype=np.uint8)
     return array
+
+
+def scene(colour: str, seed: int, size=(240, 180)) -> np.ndarray:
+    """A smooth random picture (a few soft blobs) of one colour: a photo has structure, not only noise."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (5, 6, 3)).astype(np.uint8)
+    coarse[..., {"red": 0, "blue": 2}[colour]] = rng.integers(160, 256, (5, 6))
+    smooth = np.asarray(Image.fromarray(coarse).resize(size, Image.Resampling.BICUBIC))
+    return np.clip(smooth.astype(int) + rng.integers(-8, 9, smooth.shape), 0, 255).astype(np.uint8)
+
+
+def _exif(taken: str | None = None, orientation: int | None = None) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 13"  # Make, Model
+    if orientation:
+        exif[0x0112] = orientation
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
+    return exif.tobytes()
+
+
+def _save_heic(array, path: Path, **kwargs) -> Path:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return _save(array, path, quality=85, **kwargs)
 
 
 def _save(array, path: Path, **kwargs) -> Path:
@@ -86,10 +122,21 @@ def build_messy_folder(root: Path) -> Path:
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     _save(blob("red", 111, size=(80, 40)), red / "rotated.jpg", exif=exif)
     _save(np.asarray(Image.fromarray(blob("red", 112)).resize((4800, 3600))), red / "huge.jpg", quality=70)
+    # near-duplicates: one scene saved four ways, and a burst of three different shots 1 s apart
+    original = Image.fromarray(scene("red", 500))
+    original.save(red / "scene.jpg", quality=92)
+    original.resize((120, 90)).save(red / "scene_small.jpg", quality=92)
+    original.save(red / "scene_q30.jpg", quality=30)
+    original.crop((7, 5, 233, 175)).save(red / "scene_cropped.jpg", quality=92)  # 3 % off each side
+    for i in range(1, 4):
+        _save(scene("red", 600 + i), red / f"burst_{i}.jpg", exif=_exif(f"2024:05:01 10:00:0{i}"))
+    # an iPhone photo stored sideways (EXIF orientation 6), and a plain one in the other class
+    _save_heic(scene("red", 700, size=(160, 80)), red / "IMG_0100.HEIC", exif=_exif("2024:05:01 11:00:00", 6))
     assert len([p for p in red.rglob("*") if p.is_file()]) == RED
 
-    for i in range(BLUE):
+    for i in range(BLUE - 1):
         _save(blob("blue", 200 + i), blue / f"blue_{i:02d}.png")
+    _save_heic(scene("blue", 800), blue / "IMG_0200.heic", exif=_exif("2024:05:02 09:00:00"))
     # bad files
     (red / "notes.txt").write_text("photos from my phone")
     (root / "labels.csv").write_text("file,label\n")

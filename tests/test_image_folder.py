@@ -7,11 +7,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from messy_folder import BLUE, DUPLICATE_GROUP, EXPECTED_NOTES, EXPECTED_SKIPS, RED, build_messy_folder
+from messy_folder import (BLUE, DUPLICATE_GROUP, EXPECTED_NOTES, EXPECTED_SKIPS, HEIC_FILES, NEAR_DUPLICATE_GROUPS, RED,
+                          build_messy_folder)
 
 from helpers.data import audit_image_folder
 from helpers.image_folder import MIN_IMAGES_PER_CLASS, ImageFolderError
-from helpers.my_images import choose_image_folder, fallback_image_folder, split_without_leakage, unpack_upload
+from helpers.my_images import (choose_image_folder, export_folder, fallback_image_folder, split_without_leakage,
+                               unpack_upload)
 from helpers.standalone_predict import load_rgb
 
 
@@ -52,12 +54,35 @@ def test_classes_counts_nesting_extensions_and_baseline(messy):
     assert "imbalanced" in problems and f"{audit.majority_baseline:.3f}" in problems
     assert f"at least {MIN_IMAGES_PER_CLASS}" in problems and "'rare'" in problems
     table = audit.summary_markdown(max_rows=100)
-    assert "| red | 24 | 1 |" in table and "rare (left out)" in table and "`red/empty.jpg`" in table
+    assert f"| red | {RED} | 1 | 4 |" in table and "rare (left out)" in table and "`red/empty.jpg`" in table
 
 
 def test_exact_duplicates_are_grouped(messy):
     root, audit = messy
     assert audit.duplicates == [sorted(root / name for name in DUPLICATE_GROUP)]
+
+
+def test_near_duplicates_and_bursts_are_grouped_with_their_reason(messy):
+    root, audit = messy
+    found = {g.paths: g.why for g in audit.near_duplicates}
+    expected_why = {"identical bytes": "identical bytes", "look alike": "look alike", "converted copy": "look alike",
+                    "burst": "burst"}
+    assert set(found) == {tuple(root / n for n in sorted(names)) for names in NEAR_DUPLICATE_GROUPS.values()}
+    for kind, names in NEAR_DUPLICATE_GROUPS.items():
+        assert expected_why[kind] in found[tuple(root / n for n in sorted(names))], kind
+    assert "near-duplicates (3 group(s)" in " ".join(audit.problems())
+    assert "Same scene: 4 group(s)" in audit.summary_markdown()
+
+
+def test_heic_photos_are_read_upright(messy):
+    root, audit = messy
+    usable = dict(audit.usable)
+    for name in HEIC_FILES:
+        assert usable.get(root / name) == name.split("/")[0], (name, audit.skipped.get(root / name))
+    upright = load_rgb(root / HEIC_FILES[0])
+    assert upright.size == (80, 160), "stored 160x80 with EXIF orientation 6: upright it is 80 wide"
+    assert audit.sizes[root / HEIC_FILES[0]] == (80, 160), "the audit records the upright size"
+    assert audit.fingerprints[root / HEIC_FILES[0]].taken.year == 2024, "EXIF capture time read from HEIC"
 
 
 def test_loading_applies_exif_first_frame_and_conversions(messy):
@@ -88,10 +113,26 @@ def test_split_keeps_duplicates_together_and_is_stratified(messy, seed):
     digests = {name: {audit.digests[p] for p, _ in samples} for name, samples in parts.items()}
     assert not digests["train"] & digests["test"] and not digests["train"] & digests["val"]
     assert not digests["val"] & digests["test"]
+    split_of = {path: name for name, samples in parts.items() for path, _ in samples}
+    for group in audit.near_duplicates:
+        assert len({split_of[p] for p in group.paths}) == 1, f"near-duplicates across splits: {group}"
     for label in range(2):
         assert sum(1 for _, y in splits.test if y == label) >= 1
         assert sum(1 for _, y in splits.val if y == label) >= 1
     assert split_without_leakage(audit, seed=seed) == splits, "deterministic"
+
+
+def test_a_class_that_is_one_long_burst_cannot_be_split_and_says_why(tmp_path):
+    from messy_folder import _exif, _save, blob
+
+    for cls in ("red", "blue"):
+        for i in range(12):  # red: one shot per second, a chain of bursts; blue: an hour apart
+            taken = f"2024:05:01 10:00:{i:02d}" if cls == "red" else f"2024:05:01 {i:02d}:00:00"
+            _save(blob(cls, 900 + i + (100 if cls == "blue" else 0)), tmp_path / "p" / cls / f"{i}.jpg", exif=_exif(taken))
+    audit = audit_image_folder(tmp_path / "p")
+    assert [len(g.paths) for g in audit.near_duplicates] == [12]
+    with pytest.raises(ImageFolderError, match="'red'.*1 group.*other times"):
+        split_without_leakage(audit)
 
 
 def test_a_folder_with_one_trainable_class_says_what_to_do(tmp_path):
@@ -119,8 +160,8 @@ def test_folder_choice_order_and_zip_upload(tmp_path, monkeypatch):
             if path.is_file():
                 archive.write(path, f"photos/{path.relative_to(photos)}")
     monkeypatch.delenv("TL_COURSE_MY_IMAGES")
-    upload = ({"name": "photos.zip", "content": memoryview(buffer.getvalue())},)  # ipywidgets 8's value
-    source = choose_image_folder(upload=upload)
+    upload = ({"name": "photos.zip", "size": len(buffer.getvalue()), "content": memoryview(buffer.getvalue())},)
+    source = choose_image_folder(upload=upload, here=tmp_path)
     assert source.origin == "upload" and sorted(p.name for p in source.root.iterdir())[:2] == ["blue", "labels.csv"]
     assert audit_image_folder(source.root).counts == {"blue": BLUE, "red": RED}
     with pytest.raises(ImageFolderError, match="not a .zip"):
@@ -130,6 +171,49 @@ def test_folder_choice_order_and_zip_upload(tmp_path, monkeypatch):
         archive.writestr("../outside.txt", "no")
     with pytest.raises(ImageFolderError, match="outside"):
         unpack_upload("evil.zip", evil.getvalue(), tmp_path / "evil")
+
+    # my_images.zip dropped beside the notebook: unpacked into my_images/, then read from there
+    notebook_dir = tmp_path / "lesson"
+    notebook_dir.mkdir()
+    (notebook_dir / "my_images.zip").write_bytes(buffer.getvalue())
+    source = choose_image_folder(here=notebook_dir)
+    assert source.origin == "folder" and source.root == notebook_dir / "my_images" / "photos"
+    assert choose_image_folder(here=notebook_dir).root == source.root, "the unpacked folder is used next time"
+    # a zip typed as a path
+    assert choose_image_folder(str(notebook_dir / "my_images.zip"), here=tmp_path).origin == "path"
+
+
+def test_run_all_stops_until_photos_are_given_or_the_fallback_is_chosen(tmp_path, monkeypatch):
+    monkeypatch.delenv("TL_COURSE_MY_IMAGES", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    with pytest.raises(ImageFolderError, match="(?s)No photos were given.*my_images.*USE_FALLBACK = True"):
+        choose_image_folder(here=tmp_path)
+    (tmp_path / "my_images").mkdir()  # an empty folder is not a choice either
+    with pytest.raises(ImageFolderError, match="No photos were given"):
+        choose_image_folder(here=tmp_path)
+
+
+def test_an_empty_or_cut_short_upload_is_an_error_never_the_fallback(tmp_path):
+    for value in (({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"")},),
+                  ({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"PK\x03\x04" + bytes(100))},),
+                  {"p.zip": {"content": b"", "metadata": {"size": 9}}}):
+        with pytest.raises(ImageFolderError, match="cut short.*file browser"):
+            choose_image_folder(upload=value, use_fallback=True, here=tmp_path)
+
+
+@pytest.mark.parametrize("typed", ["C:\\temp\\new photos", "C:\tmp\nov"])
+def test_windows_paths_typed_without_r_say_how_to_write_them(typed, tmp_path):
+    with pytest.raises(ImageFolderError, match=r'r"C:.*forward slashes|Windows path'):
+        choose_image_folder(typed, here=tmp_path)
+
+
+def test_exports_get_a_new_visible_folder_each_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("TL_COURSE_EXPORTS", raising=False)
+    first = export_folder("my photo classifier", here=tmp_path)
+    (first / "model.pt2").write_bytes(b"model")
+    second = export_folder("my photo classifier", here=tmp_path)
+    assert first != second and first.parent == second.parent == tmp_path / "exports"
+    assert first.name.startswith("my_photo_classifier-") and (first / "model.pt2").read_bytes() == b"model"
 
 
 @pytest.mark.usefixtures("mirror")

@@ -40,7 +40,7 @@ def test_solution_metadata(lesson):
         if "raises-exception" in cell.metadata.get("tags", []):
             # only nbgrader stubs may raise: solution cells (a bare stub) and the tests that call them
             assert meta.get("grade") or meta.get("solution"), "an ordinary cell must not expect an exception"
-        if meta.get("grade"):
+        if meta.get("grade") and not meta.get("solution"):  # grade and solution: a manually graded answer
             assert meta.get("locked"), "test cells must be locked"
             last = [line for line in cell.source.strip().splitlines() if line.strip()][-1]
             assert not last.startswith(("True", "False", "None")), "end test cells with assert"
