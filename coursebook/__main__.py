@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="your hub's address for the JupyterHub launch button (default: $JUPYTERHUB_URL, "
                              "else the placeholder in _config.yml)")
     parser.add_argument("--executed", type=Path, default=None,
-                        help="publish the lesson runs kept in this folder (DIR/NAME/NAME.ipynb and NAME.run.json, "
+                        help="publish the lesson runs kept in this folder (DIR/lessons/NAME/NAME.ipynb and NAME.run.json, "
                              "as the tests make them) instead of executing the lessons")
     args = parser.parse_args(argv)
     try:

@@ -86,17 +86,17 @@ def shaping_sources(root: Path = REPO_ROOT) -> list[Path]:
 def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print, executed: Path | None = None) -> None:
     """Executed, cleaned copies of every lesson in ``staging`` (from the cache when it matches).
 
-    ``executed``: a folder of runs made earlier (``notebooks.save_run``, one subfolder per lesson),
+    ``executed``: a folder of runs made earlier (``notebooks.save_run``, in ``lessons/NAME/`` as here),
     published instead of executing again; the tests build the site from the runs they checked."""
     helpers_sources = shaping_sources(root)
     for source in lesson_notebooks(root):
         relative = source.relative_to(root)
         target = staging / relative
         key = notebooks.cache_key(source, helpers_sources)
-        if executed is not None:
-            folder = executed / source.stem
+        if executed is not None:  # laid out as staging is, so a reader sees the same neutral paths
+            folder = executed / relative.parent
             nb, record = notebooks.load_run(source, folder, key)
-            notebooks.publish(nb, record["stopped"], record["error"], source, target, folder)
+            notebooks.publish(nb, record["stopped"], record["error"], source, target, executed)
             log(f"[book] {relative}: the run in {folder} ({record['seconds']:.0f} s)")
             continue
         cached = cache / f"{source.stem}-{key}.ipynb" if cache else None

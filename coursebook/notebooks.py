@@ -120,7 +120,7 @@ def publish(nb, stopped: bool, error: str, source: Path, target: Path, hidden: P
     nbformat.write(nb, target)
 
 
-# A folder of runs made earlier (``python -m coursebook --executed DIR``): DIR/NAME/NAME.ipynb as
+# Runs made earlier (``python -m coursebook --executed DIR``): DIR/lessons/NAME/NAME.ipynb as
 # executed, beside NAME.run.json (how the run ended, and the key of what it was made from).
 def save_run(run, source: Path, folder: Path, key: str) -> Path:
     """Keep ``run`` (of ``source``, executed in ``folder``) in ``folder`` for ``load_run``."""

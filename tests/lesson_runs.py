@@ -32,7 +32,7 @@ class LessonRun:
 
 
 class LessonRuns:
-    """The session's runs of ``lessons/NAME/NAME.ipynb``, in ``folder`` (``folder/NAME/``)."""
+    """The session's runs of ``lessons/NAME/NAME.ipynb``, in ``folder/lessons/NAME/``."""
 
     def __init__(self, folder: Path, root: Path = REPO_ROOT, execute: Callable | None = None):
         self.folder, self.root = folder, root
@@ -43,7 +43,7 @@ class LessonRuns:
 
     def get(self, name: str) -> LessonRun:
         """The run of lesson ``name``: made now if no worker made it yet, else read back."""
-        source, folder = self.source(name), self.folder / name
+        source, folder = self.source(name), self.folder / "lessons" / name  # the layout coursebook reads
         key = notebooks.cache_key(source, build.shaping_sources(self.root))
         self.folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.folder / f"{name}.lock")):

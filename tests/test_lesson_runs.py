@@ -98,7 +98,8 @@ def test_workers_share_one_run_per_lesson(tmp_path):
     assert sorted(seen) == [("a", "print('a')"), ("a", "print('a')"), ("b", "print('b')"), ("b", "print('b')")]
 
 
-def test_a_kept_run_of_another_lesson_version_is_refused(tmp_path):
+def test_a_missing_run_or_one_of_another_lesson_version_is_refused(tmp_path):
+    from coursebook import notebooks
     from coursebook.notebooks import LessonExecutionError
 
     root = tmp_path / "repo"
@@ -109,6 +110,10 @@ def test_a_kept_run_of_another_lesson_version_is_refused(tmp_path):
     runs = LessonRuns(tmp_path / "runs", root=root,
                       execute=lambda s, f: NotebookRun(nbformat.read(s, as_version=4), 0.1, None, "", stopped=False))
     runs.get("a")
+    (tmp_path / "runs" / "lessons" / "a" / "a.run.json").rename(tmp_path / "a.run.json")
+    with pytest.raises(LessonExecutionError, match="holds no run of a.ipynb"):
+        notebooks.load_run(source, tmp_path / "runs" / "lessons" / "a", "any key")
+    (tmp_path / "a.run.json").rename(tmp_path / "runs" / "lessons" / "a" / "a.run.json")
     nbformat.write(nbformat.v4.new_notebook(cells=[_cell("x = 2")]), source)  # the lesson changed since
     with pytest.raises(LessonExecutionError, match="another version"):
         runs.get("a")
