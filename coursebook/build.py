@@ -77,16 +77,29 @@ def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None
     page.write_text(text.replace(COST_MARKER, costs.lesson_table(lessons, results_dir)))
 
 
-def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print) -> None:
-    """Executed, cleaned copies of every lesson in ``staging`` (from the cache when it matches)."""
-    # The code that shapes the outputs: the helpers lessons import (and the measured costs their
-    # cost cells print) and this package's cleaning.
-    helpers_sources = (sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
-                       + sorted(Path(__file__).parent.glob("*.py")))
+def shaping_sources(root: Path = REPO_ROOT) -> list[Path]:
+    """The code that shapes a lesson's outputs: the helpers lessons import (and the measured costs
+    their cost cells print) and this package's cleaning."""
+    return (sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
+            + sorted(Path(__file__).parent.glob("*.py")))
+
+
+def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print, executed: Path | None = None) -> None:
+    """Executed, cleaned copies of every lesson in ``staging`` (from the cache when it matches).
+
+    ``executed``: a folder of runs made earlier (``notebooks.save_run``, in ``lessons/NAME/`` as here),
+    published instead of executing again; the tests build the site from the runs they checked."""
+    helpers_sources = shaping_sources(root)
     for source in lesson_notebooks(root):
         relative = source.relative_to(root)
         target = staging / relative
         key = notebooks.cache_key(source, helpers_sources)
+        if executed is not None:  # laid out as staging is, so a reader sees the same neutral paths
+            folder = executed / relative.parent
+            nb, record = notebooks.load_run(source, folder, key)
+            notebooks.publish(nb, record["stopped"], record["error"], source, target, executed)
+            log(f"[book] {relative}: the run in {folder} ({record['seconds']:.0f} s)")
+            continue
         cached = cache / f"{source.stem}-{key}.ipynb" if cache else None
         if cached is not None and cached.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +128,9 @@ def jupyter_book(staging: Path, output: Path) -> None:
 
 
 def build(output: Path | None = None, use_cache: bool | None = None, root: Path = REPO_ROOT, log=print,
-          jupyterhub_url: str | None = None) -> Path:
-    """Build the whole site; returns the folder of the HTML (``output/_build/html``)."""
+          jupyterhub_url: str | None = None, executed: Path | None = None) -> Path:
+    """Build the whole site; returns the folder of the HTML (``output/_build/html``).
+    ``executed``: publish the runs kept there instead of executing the lessons (``execute_lessons``)."""
     output = (output or root).resolve()
     staging = output / "_build" / "site_src"
     if use_cache is None:
@@ -127,7 +141,7 @@ def build(output: Path | None = None, use_cache: bool | None = None, root: Path 
     set_jupyterhub_url(staging / "_config.yml", jupyterhub_url, log)
     insert_cost_table(staging / "docs" / "intro.md", [p.stem for p in lesson_notebooks(root)],
                       root / "bench" / "results")
-    execute_lessons(root, staging, cache, log)
+    execute_lessons(root, staging, cache, log, executed)
     executed = time.perf_counter()
     html = output / "_build" / "html"
     if html.exists():

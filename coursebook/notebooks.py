@@ -9,6 +9,7 @@ failure and stops the build with the cell and its message.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,31 +79,75 @@ def cache_key(notebook: Path, extra_sources: list[Path]) -> str:
     return digest.hexdigest()[:20]
 
 
-def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
-    """Execute ``source`` in quick mode in ``target``'s folder, as a learner would, clean it, make
-    it reader-facing (``reader.make_reader_facing``) and write it to ``target``. ``staging`` is the site's source
-    folder (its path is hidden).
+def run_for_site(source: Path, folder: Path, timeout: int = 900):
+    """Execute ``source`` in quick mode in ``folder`` as the site shows it, errors allowed (the
+    stubs raise); returns coursetools' ``NotebookRun``. The tests share this one run of each
+    lesson between their checks and the site (``tests/lesson_runs.py``).
 
-    Figures are inline whatever the caller's MPLBACKEND (tests set Agg). Raises
-    LessonExecutionError naming every walkthrough cell that failed.
+    Figures are inline whatever the caller's MPLBACKEND (tests set Agg).
+    """
+    from coursetools.runner import run_notebook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=folder,
+                        env={"MPLBACKEND": INLINE_BACKEND})
+
+
+def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
+    """Execute ``source`` (``run_for_site``) in ``target``'s folder and publish it (``publish``).
+    ``staging`` is the site's source folder (its path is hidden)."""
+    run = run_for_site(source, target.parent, timeout)
+    publish(run.notebook, run.stopped, run.error, source, target, staging or target.parent)
+
+
+def publish(nb, stopped: bool, error: str, source: Path, target: Path, hidden: Path) -> None:
+    """Clean an executed lesson, make it reader-facing (``reader.make_reader_facing``) and write
+    it to ``target``. ``hidden`` is the folder it ran in (its path is hidden).
+
+    Raises LessonExecutionError naming every walkthrough cell that failed.
     """
     from . import reader
 
     import nbformat
 
-    from coursetools.runner import run_notebook
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    run = run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=target.parent,
-                       env={"MPLBACKEND": INLINE_BACKEND})
-    nb = run.notebook
     failures = clean_outputs(nb)
     if failures:
         raise LessonExecutionError(_failure_report(source, failures))
-    if run.stopped:  # a cell timeout or a dead kernel: the page would be cut short
-        raise LessonExecutionError(f"{source}: execution stopped before the end ({run.error})")
-    reader.make_reader_facing(nb, staging or target.parent)
+    if stopped:  # a cell timeout or a dead kernel: the page would be cut short
+        raise LessonExecutionError(f"{source}: execution stopped before the end ({error})")
+    reader.make_reader_facing(nb, hidden)
+    target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
+
+
+# Runs made earlier (``python -m coursebook --executed DIR``): DIR/lessons/NAME/NAME.ipynb as
+# executed, beside NAME.run.json (how the run ended, and the key of what it was made from).
+def save_run(run, source: Path, folder: Path, key: str) -> Path:
+    """Keep ``run`` (of ``source``, executed in ``folder``) in ``folder`` for ``load_run``."""
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(run.notebook, folder / source.name)
+    record = {"key": key, "stopped": run.stopped, "error": run.error, "seconds": round(run.seconds, 1)}
+    path = folder / f"{source.stem}.run.json"
+    path.write_text(json.dumps(record, indent=1))
+    return path
+
+
+def load_run(source: Path, folder: Path, key: str):
+    """``(notebook, record)`` of the run of ``source`` kept in ``folder``; LessonExecutionError when
+    there is none, or when it was made from another version of the lesson or of the code it imports."""
+    import nbformat
+
+    path = folder / f"{source.stem}.run.json"
+    if not path.is_file():
+        raise LessonExecutionError(f"{folder} holds no run of {source.name} ({path.name} is missing): "
+                                   "build without --executed to execute the lessons.")
+    record = json.loads(path.read_text())
+    if record.get("key") != key:
+        raise LessonExecutionError(f"{folder / source.name} was executed from another version of {source.name} "
+                                   "or of helpers/: build without --executed to execute it again.")
+    return nbformat.read(folder / source.name, as_version=4), record
 
 
 def _failure_report(source: Path, failures: list[CellFailure]) -> str:

@@ -68,3 +68,12 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("TL_COURSE_MIRROR", raising=False)
     monkeypatch.delenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def lesson_runs(tmp_path_factory):
+    """Each lesson of lessons/ executed once per test run, shared by every check and by the site
+    build, across xdist workers too (tests/lesson_runs.py)."""
+    from lesson_runs import LessonRuns, shared_folder
+
+    return LessonRuns(shared_folder(tmp_path_factory.getbasetemp()))

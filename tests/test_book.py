@@ -1,8 +1,8 @@
 """The course website: built offline, no solution or traceback in it, and it works in Chromium.
 
 The site is built once per session (``python -m coursebook``, the same as ``make book``)
-into a temporary folder, or into ``TL_COURSE_BOOK_OUTPUT`` to reuse its executed-notebook
-cache between local runs (CI never sets it and never caches). Unit tests of the pieces
+into a temporary folder, or into ``TL_COURSE_BOOK_OUTPUT``, from the session's one run of each
+lesson (``--executed``, the runs test_lesson_runs.py checks: tests/lesson_runs.py). Unit tests of the pieces
 (scanner, output cleaning, cost table) run without a build and prove each check can fail.
 """
 from __future__ import annotations
@@ -162,11 +162,16 @@ EXPECTED_COSTS: dict[str, str] = {}  # the cost table as the build sees bench/re
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(tmp_path_factory, lesson_runs) -> Path:
     output = Path(env_text("TL_COURSE_BOOK_OUTPUT") or tmp_path_factory.mktemp("book"))
     EXPECTED_COSTS["table"] = costs.lesson_table(LESSONS, REPO_ROOT / "bench" / "results")
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output)], cwd=REPO_ROOT,
+    # The session's one run of each lesson (test_lesson_runs.py checks the same runs); last lesson
+    # first, so that a worker running test_lesson_runs.py from the first meets this one halfway.
+    for name in reversed(LESSONS):
+        lesson_runs.get(name)
+    result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output),
+                             "--executed", str(lesson_runs.folder)], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=1500)
     print(f"site built in {time.perf_counter() - start:.0f} s\n{result.stdout[-2000:]}")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
