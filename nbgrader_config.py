@@ -3,6 +3,7 @@
 Instructor sources live in solutions/NAME/NAME.ipynb; `make lessons` (nbgrader
 generate_assignment) writes the student versions to lessons/NAME/NAME.ipynb.
 """
+
 import os
 import sys
 
@@ -44,8 +45,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from autograder.execute import cell_timeout  # noqa: E402
 except ModuleNotFoundError:  # a copy of this file in a scratch course (tests): nothing is graded there
+
     def cell_timeout() -> int:
         return 60
+
 
 c.Autograde.autograde_preprocessors = [
     "autograder.execute.GradedCellsExecute",

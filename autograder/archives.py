@@ -6,6 +6,7 @@ when it holds more than ``MAX_FILES`` members or more than ``MAX_BYTES`` once un
 while writing, not from the archive's own headers, which can lie). Files are created fresh
 (``O_EXCL | O_NOFOLLOW``), never through an existing link.
 """
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 What ``make grade SUBMISSIONS=dir`` runs: grades.csv and per-student feedback (see docs/grading.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,14 +17,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from .grading import grade
 
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("submissions", help="folder of submissions (nbgrader layout or LMS downloads)")
     parser.add_argument("--grading-dir", default="grading", help="gradebook, feedback, grades.csv (default: grading/)")
     parser.add_argument("--lessons", nargs="*", help="assignments to grade (default: all lessons)")
     parser.add_argument("--pattern", help="regex with named groups student and assignment, matched on file paths")
-    parser.add_argument("--jobs", type=int, help="notebooks graded at once (default: TL_COURSE_GRADING_JOBS, "
-                        "else one per core, at most 4, fewer if memory is short)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="notebooks graded at once (default: TL_COURSE_GRADING_JOBS, else one per core, at most 4, fewer if memory is short)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
     quiet_frameworks()  # the grading kernels inherit it, as under `make grade`

@@ -35,13 +35,13 @@ the repo's ``nbgrader_config.py``). Compared with nbgrader's own, it
 Only ``nbgrader autograde`` uses it: nbgrader's ``Validator`` (the "Validate" button) has a
 fixed list of preprocessors and still runs the whole notebook (in quick mode).
 """
+
 from __future__ import annotations
 
 import ast
 import copy
 import json
 import math
-import os
 import secrets
 import time
 from pathlib import Path
@@ -159,13 +159,11 @@ def _output_chars(msg: dict) -> int:
 class GradedCellsExecute(Execute):
     """nbgrader's ``Execute``, running graded cells only, with bounded time, output and crashes."""
 
-    skip_walkthrough = Bool(
-        True, help="Run only nbgrader cells (locked, solution, test); skip plain cells."
-    ).tag(config=True)
+    skip_walkthrough = Bool(True, help="Run only nbgrader cells (locked, solution, test); skip plain cells.").tag(config=True)
 
-    max_output_chars = Integer(
-        200_000, help="Characters of output kept per cell; the rest is dropped with a note."
-    ).tag(config=True)
+    max_output_chars = Integer(200_000, help="Characters of output kept per cell; the rest is dropped with a note.").tag(
+        config=True
+    )
 
     locked_cell_timeout = Integer(
         300, help="Seconds for locked cells that are not tests (the setup imports): instructor code."
@@ -176,27 +174,30 @@ class GradedCellsExecute(Execute):
     iopub_timeout = Integer(30, help=Execute.iopub_timeout.help).tag(config=True)
 
     skip_cells = List(
-        Unicode(), [],
+        Unicode(),
+        [],
         help="grade_ids of locked cells that grading does not need (e.g. a lesson's cost table).",
     ).tag(config=True)
 
     source_root = Unicode(
-        "", help="Folder of the instructor notebooks (ASSIGNMENT/NOTEBOOK.ipynb): cells whose id is "
-                 "not there were added by the student and run. Empty: added cells are skipped too.",
+        "",
+        help="Folder of the instructor notebooks (ASSIGNMENT/NOTEBOOK.ipynb): cells whose id is "
+        "not there were added by the student and run. Empty: added cells are skipped too.",
     ).tag(config=True)
 
-    max_kernel_restarts = Integer(
-        3, help="Kernel deaths survived per notebook before the remaining cells are failed."
-    ).tag(config=True)
+    max_kernel_restarts = Integer(3, help="Kernel deaths survived per notebook before the remaining cells are failed.").tag(
+        config=True
+    )
 
     notebook_timeout = Integer(
         help="Seconds for the whole notebook (TL_COURSE_NOTEBOOK_TIMEOUT, default 600): once spent, "
-             "the remaining graded cells fail at once."
+        "the remaining graded cells fail at once."
     ).tag(config=True)
 
     test_integrity = Bool(
-        True, help="Restore IPython's transformers and tracers before each test cell and check, with "
-                   "a secret marker, that it ran as written."
+        True,
+        help="Restore IPython's transformers and tracers before each test cell and check, with "
+        "a secret marker, that it ran as written.",
     ).tag(config=True)
 
     @default("notebook_timeout")
@@ -239,8 +240,11 @@ class GradedCellsExecute(Execute):
         folder = Path(self.source_root) / info.get("assignment", "") if self.source_root and info.get("assignment") else None
         if folder is None or not folder.is_dir():
             return {}
-        return {p.name: p for p in folder.iterdir()
-                if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and not p.name.startswith(".")}
+        return {
+            p.name: p
+            for p in folder.iterdir()
+            if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and not p.name.startswith(".")
+        }
 
     def _instructor_cell_ids(self, nb, resources: dict) -> set[str] | None:
         """Ids of the instructor notebook's cells, or None when added cells cannot be told apart
@@ -260,8 +264,12 @@ class GradedCellsExecute(Execute):
         return ids
 
     def added_by_student(self, cell: NotebookNode) -> bool:
-        return (self._course_ids is not None and cell.cell_type == "code" and not counts_for_grade(cell)
-                and cell.get("id") not in self._course_ids)
+        return (
+            self._course_ids is not None
+            and cell.cell_type == "code"
+            and not counts_for_grade(cell)
+            and cell.get("id") not in self._course_ids
+        )
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -276,8 +284,12 @@ class GradedCellsExecute(Execute):
             cell.outputs = [_error("KernelDied", "not run: the kernel died too often in this notebook")]
             return cell, resources
         if time.monotonic() >= self._deadline:
-            cell.outputs = [_error(NOTEBOOK_TIMEOUT_ERROR, f"not run: the notebook used up its time budget "
-                                   f"({self.notebook_timeout} s, {NOTEBOOK_TIMEOUT_VARIABLE})")]
+            cell.outputs = [
+                _error(
+                    NOTEBOOK_TIMEOUT_ERROR,
+                    f"not run: the notebook used up its time budget ({self.notebook_timeout} s, {NOTEBOOK_TIMEOUT_VARIABLE})",
+                )
+            ]
             cell.execution_count = None
             return cell, resources
         checked = self.test_integrity and is_test_cell(cell)
@@ -290,8 +302,12 @@ class GradedCellsExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except CellTimeoutError as err:  # no output after the reply or the interrupt
             self.log.warning("Lost the output of cell %s: %s", index, str(err).splitlines()[0])
-            cell.outputs.append(_error("OutputLost", "the cell did not finish or its output was lost "
-                                       "(interrupted after the time limit, or an overloaded machine)"))
+            cell.outputs.append(
+                _error(
+                    "OutputLost",
+                    "the cell did not finish or its output was lost (interrupted after the time limit, or an overloaded machine)",
+                )
+            )
         except DeadKernelError:
             self.log.warning("Kernel died in cell %s; starting a new one and replaying", index)
             cell.outputs.append(_error("KernelDied", KERNEL_DIED))
@@ -317,11 +333,18 @@ class GradedCellsExecute(Execute):
         failed = any(out.get("output_type") == "error" for out in cell.outputs)
         if failed or (printed and guarded):
             return
-        why = ("the grader could not reset IPython's input transformers and tracers before it"
-               if not guarded else "its last statement never ran, though it raised no error")
+        why = (
+            "the grader could not reset IPython's input transformers and tracers before it"
+            if not guarded
+            else "its last statement never ran, though it raised no error"
+        )
         self.log.warning("Test cell %s did not run as written (%s)", _grade_id(cell), why)
-        cell.outputs.append(_error(NOT_AS_WRITTEN, f"this test did not run as written ({why}): "
-                                   "no points for it, and the notebook is marked for review"))
+        cell.outputs.append(
+            _error(
+                NOT_AS_WRITTEN,
+                f"this test did not run as written ({why}): no points for it, and the notebook is marked for review",
+            )
+        )
 
     def _guard(self) -> bool:
         """Put IPython's transformers and the tracers back (see ``_GUARD``); whether it worked."""
@@ -403,10 +426,13 @@ class GradedCellsExecute(Execute):
         if self.max_output_chars >= 0 and used > self.max_output_chars:
             self._capped.add(cell_index)
             _truncate(outs, self.max_output_chars)
-            outs.append(NotebookNode(
-                output_type="stream", name="stdout",
-                text=f"\n[output truncated by the autograder: over {self.max_output_chars} characters]\n",
-            ))
+            outs.append(
+                NotebookNode(
+                    output_type="stream",
+                    name="stdout",
+                    text=f"\n[output truncated by the autograder: over {self.max_output_chars} characters]\n",
+                )
+            )
         return out
 
 
@@ -429,5 +455,4 @@ def _truncate(outs: list, limit: int) -> None:
 
 
 def _error(name: str, message: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=name, evalue=message,
-                        traceback=[f"{name}: {message}"])
+    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])

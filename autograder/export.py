@@ -1,4 +1,5 @@
 """``grades.csv``: one row per student and assignment, from the gradebook and the run's state."""
+
 from __future__ import annotations
 
 import csv

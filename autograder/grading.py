@@ -37,6 +37,7 @@ grades.csv always has one row per student and assignment. A new or changed submi
 one) is graded alone. One student's broken notebook (corrupt JSON, a crash, an endless loop)
 is reported on its own line and never stops the run.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,17 @@ from .scan import scan_notebook
 from .submissions import Submission, check_notebook, collect, files_digest, nbgrader_layout_root
 from .workspace import check_apart, load_api, prepare_workspace, read_state, write_state
 
-__all__ = ["Status", "Outcome", "GradingRun", "grading_jobs", "grade", "benchmark_grading",
-           "collect", "prepare_workspace", "write_grades_csv"]
+__all__ = [
+    "Status",
+    "Outcome",
+    "GradingRun",
+    "grading_jobs",
+    "grade",
+    "benchmark_grading",
+    "collect",
+    "prepare_workspace",
+    "write_grades_csv",
+]
 
 
 class Status(StrEnum):
@@ -139,9 +149,15 @@ def grading_jobs(requested: int | None = None) -> int:
     return max(1, min(os.cpu_count() or 1, 4, by_memory))
 
 
-def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: list[str] | None = None,
-          pattern: str | None = None, echo=print, solutions: Path = REPO_ROOT / "solutions",
-          jobs: int | None = None) -> GradingRun:
+def grade(
+    submissions: Path,
+    workspace: Path = REPO_ROOT / "grading",
+    lessons: list[str] | None = None,
+    pattern: str | None = None,
+    echo=print,
+    solutions: Path = REPO_ROOT / "solutions",
+    jobs: int | None = None,
+) -> GradingRun:
     """Autograde every new or changed submission, write feedback and grades.csv.
 
     ``jobs`` notebooks are graded at once, each in its own process (see ``grading_jobs``);
@@ -166,13 +182,21 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
         if sub.refused:  # checked first: a digest would read through the link
             outcomes[index] = Outcome(sub.student, sub.assignment, Status.REFUSED, note=sub.refused)
             state["submissions"][f"{sub.student}/{sub.assignment}"] = {
-                "sha256": "", "status": Status.REFUSED, "note": sub.refused}
+                "sha256": "",
+                "status": Status.REFUSED,
+                "note": sub.refused,
+            }
             continue
         digest = files_digest(sub.files) if sub.files else ""
         previous = state["submissions"].get(f"{sub.student}/{sub.assignment}")
         if previous and previous["sha256"] == digest and previous["status"] != Status.ERROR:
-            outcomes[index] = Outcome(sub.student, sub.assignment, Status.UNCHANGED, note=previous.get("note", ""),
-                                      graded_before=previous["status"] in (Status.GRADED, Status.REVIEW))
+            outcomes[index] = Outcome(
+                sub.student,
+                sub.assignment,
+                Status.UNCHANGED,
+                note=previous.get("note", ""),
+                graded_before=previous["status"] in (Status.GRADED, Status.REVIEW),
+            )
         else:
             todo.append((index, sub, digest))
     jobs = min(grading_jobs(jobs), max(1, len(todo)))
@@ -184,7 +208,10 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
             outcome.note = "; ".join(filter(None, (outcome.note, unsandboxed)))
         outcomes[index] = outcome
         state["submissions"][f"{sub.student}/{sub.assignment}"] = {
-            "sha256": digest, "status": outcome.status, "note": outcome.note}
+            "sha256": digest,
+            "status": outcome.status,
+            "note": outcome.note,
+        }
         write_state(workspace, state)  # after every notebook: a stopped run keeps what it graded
         echo(f"[{done:>3}/{len(todo)}] {outcome.status:<8} {sub.student}/{sub.assignment} ({outcome.seconds:.1f} s)")
     run.outcomes = [outcomes[index] for index in range(len(found))]
@@ -195,15 +222,18 @@ def grade(submissions: Path, workspace: Path = REPO_ROOT / "grading", lessons: l
     run.seconds = time.perf_counter() - start
     graded = sum(o.status != Status.UNCHANGED for o in run.outcomes)
     review = sum(o.status == Status.REVIEW for o in run.outcomes)
-    echo(f"\n{graded} submission(s) handled, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s"
-         + (f"; {review} marked for review (see the note in grades.csv)" if review else ""))
+    echo(
+        f"\n{graded} submission(s) handled, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s"
+        + (f"; {review} marked for review (see the note in grades.csv)" if review else "")
+    )
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
 
 
-def _collect_with_archives(submissions: Path, workspace: Path, assignments: list[str],
-                           pattern: str | None) -> tuple[list[Submission], list[str]]:
+def _collect_with_archives(
+    submissions: Path, workspace: Path, assignments: list[str], pattern: str | None
+) -> tuple[list[Submission], list[str]]:
     """``collect`` on the submissions folder, then on each ``.zip`` in it, unpacked safely into
     ``WORKSPACE/unpacked/NAME/`` (afresh every run). A submission found twice keeps the newer."""
     found, unmatched = collect(submissions, assignments, pattern)
@@ -259,15 +289,18 @@ def _grade_all(workspace: Path, todo: list, jobs: int):
 
     # spawn, not fork: the parent may hold threads and sockets (jupyter_client) that a fork would copy
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_grade_in_worker, str(workspace), sub): (index, sub, digest)
-                   for index, sub, digest in todo}
+        futures = {pool.submit(_grade_in_worker, str(workspace), sub): (index, sub, digest) for index, sub, digest in todo}
         for future in as_completed(futures):
             index, sub, digest = futures[future]
             try:
                 outcome = future.result()
             except Exception as err:  # a worker that died (killed, out of memory): this notebook only
-                outcome = Outcome(sub.student, sub.assignment, Status.ERROR,
-                                  note=f"the grading process failed ({type(err).__name__}: {err}); re-run to retry")
+                outcome = Outcome(
+                    sub.student,
+                    sub.assignment,
+                    Status.ERROR,
+                    note=f"the grading process failed ({type(err).__name__}: {err}); re-run to retry",
+                )
             yield index, sub, digest, outcome
 
 
@@ -321,16 +354,22 @@ def _grade_one(api, workspace: Path, sub: Submission) -> Outcome:
     result = api.autograde(sub.assignment, sub.student, force=True, create=True)
     if not result["success"]:
         reason = _last_error(result.get("log", ""))
-        return Outcome(sub.student, sub.assignment, Status.ERROR, seconds=time.perf_counter() - started,
-                       note=f"nbgrader could not grade it ({reason}); see the log above, fix, and re-run")
+        return Outcome(
+            sub.student,
+            sub.assignment,
+            Status.ERROR,
+            seconds=time.perf_counter() - started,
+            note=f"nbgrader could not grade it ({reason}); see the log above, fix, and re-run",
+        )
     feedback = api.generate_feedback(sub.assignment, sub.student, force=True)
     if not feedback["success"]:
         note = (note + "; " if note else "") + "feedback not written: " + _last_error(feedback.get("log", ""))
     autograded = workspace / "nbgrader" / "autograded" / sub.student / sub.assignment / expected
     review = [*_not_as_written(autograded), *([f"flagged for review: {', '.join(flagged)}"] if flagged else [])]
     note = "; ".join(filter(None, (note, *review)))
-    return Outcome(sub.student, sub.assignment, Status.REVIEW if review else Status.GRADED,
-                   seconds=time.perf_counter() - started, note=note)
+    return Outcome(
+        sub.student, sub.assignment, Status.REVIEW if review else Status.GRADED, seconds=time.perf_counter() - started, note=note
+    )
 
 
 def _scan(notebook: Path) -> list[str]:
@@ -347,9 +386,11 @@ def _not_as_written(autograded: Path) -> list[str]:
         notebook = nbformat.read(autograded, as_version=4)
     except (OSError, ValueError):
         return []
-    cells = [cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i + 1}"
-             for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-             and any(out.get("ename") == NOT_AS_WRITTEN for out in cell.get("outputs", []))]
+    cells = [
+        cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i + 1}"
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and any(out.get("ename") == NOT_AS_WRITTEN for out in cell.get("outputs", []))
+    ]
     if not cells:
         return []
     return [f"tests did not run as written ({', '.join(cells)}): scored 0, check the notebook"]
@@ -381,8 +422,13 @@ def _fill_scores(workspace: Path, outcomes: list[Outcome]) -> None:
 # ---------------------------------------------------------------------------- benchmark
 
 
-def benchmark_grading(n_students: int = 1, lessons: list[str] | None = None, workdir: Path | None = None,
-                      solutions: Path = REPO_ROOT / "solutions", jobs: int | None = None) -> dict:
+def benchmark_grading(
+    n_students: int = 1,
+    lessons: list[str] | None = None,
+    workdir: Path | None = None,
+    solutions: Path = REPO_ROOT / "solutions",
+    jobs: int | None = None,
+) -> dict:
     """Time autograding ``n_students`` complete, correct submissions (all graded lessons).
 
     For the benchmark harness: returns ``{"students", "lessons", "seconds", "per_student_s",

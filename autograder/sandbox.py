@@ -31,6 +31,7 @@ nbgrader runs student code with the grader's permissions. Here the kernel that
 
 ``TL_COURSE_SANDBOX=off`` (``make grade SANDBOX=off``) grades without it, with a warning.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,10 @@ DISK_VARIABLE = "TL_COURSE_SANDBOX_DISK_MB"
 # A TensorFlow kernel reserves about 4.3 GB of address space on import (measured), and threads
 # count as processes (TensorFlow and torch start one per core and pool).
 DEFAULTS = {MEMORY_VARIABLE: 8192, PROCESSES_VARIABLE: 1024, DISK_VARIABLE: 512}
-FIX = ("install bubblewrap with `make sandbox` (or `sudo apt-get install bubblewrap`), or grade without "
-       "a sandbox with `make grade SANDBOX=off` (student code then runs with your permissions)")
+FIX = (
+    "install bubblewrap with `make sandbox` (or `sudo apt-get install bubblewrap`), or grade without "
+    "a sandbox with `make grade SANDBOX=off` (student code then runs with your permissions)"
+)
 UNSANDBOXED_NOTE = "graded WITHOUT the sandbox (SANDBOX=off): student code ran with the grader's permissions"
 # uids the kernels run as when grading runs as root (no passwd entry needed): far above the
 # ranges others hand out (systemd's dynamic users 61184-65519, nspawn's 524288-1879048191,
@@ -68,15 +71,39 @@ _SYSTEMD_DYNAMIC = range(61184, 65520)
 
 # Environment variables the kernel may see, by exact name: the course's settings, never a prefix
 # (JPY_API_TOKEN, NBGRADER_*, LANGCHAIN_*, TF_VAR_* ... hold the grader's secrets).
-KEPT_VARIABLES = frozenset({
-    "TL_COURSE_QUICK", "TL_COURSE_MODE", "TL_COURSE_OFFLINE", "TL_COURSE_ALLOW_RANDOM_WEIGHTS",
-    "TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TL_COURSE_DEVICE",
-    "NBGRADER_EXECUTION", "TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
-    "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_FORCE_GPU_ALLOW_GROWTH", "TF_USE_LEGACY_KERAS",
-    "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-    "CUDA_VISIBLE_DEVICES", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES",
-    "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS",
-})
+KEPT_VARIABLES = frozenset(
+    {
+        "TL_COURSE_QUICK",
+        "TL_COURSE_MODE",
+        "TL_COURSE_OFFLINE",
+        "TL_COURSE_ALLOW_RANDOM_WEIGHTS",
+        "TL_COURSE_MIRROR",
+        "TL_COURSE_CACHE",
+        "TL_COURSE_DEVICE",
+        "NBGRADER_EXECUTION",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "TF_CPP_MAX_VLOG_LEVEL",
+        "TF_ENABLE_ONEDNN_OPTS",
+        "TF_NUM_INTEROP_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_FORCE_GPU_ALLOW_GROWTH",
+        "TF_USE_LEGACY_KERAS",
+        "KERAS_BACKEND",
+        "MPLBACKEND",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "CUDA_VISIBLE_DEVICES",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "LC_NUMERIC",
+        "LC_MESSAGES",
+        "PYDEVD_DISABLE_FILE_VALIDATION",
+        "JUPYTER_PLATFORM_DIRS",
+    }
+)
 # Caches of data and weights the lessons read: mounted read-only when they exist.
 _READ_ONLY_DATA = ("TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TORCH_HOME", "KERAS_HOME")
 
@@ -126,9 +153,25 @@ def _probe(bwrap: str) -> str:
     """'' when bwrap can build the namespaces grading needs here, else its error."""
     try:
         result = subprocess.run(
-            [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net",
-             "--unshare-pid", "--unshare-ipc", "--die-with-parent", "true"],
-            capture_output=True, text=True, timeout=30)
+            [
+                bwrap,
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--unshare-net",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--die-with-parent",
+                "true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     return "" if result.returncode == 0 else (result.stderr.strip() or f"exit status {result.returncode}")
@@ -140,15 +183,18 @@ def require_sandbox() -> str:
     if not bwrap:
         raise SandboxUnavailable(f"grading runs each notebook in a sandbox, but bwrap (bubblewrap) is not installed: {FIX}")
     if os.geteuid() == 0 and not os.access(_SETPRIV, os.X_OK):
-        raise SandboxUnavailable(f"grading as root drops each kernel to an unprivileged uid with {_SETPRIV}, "
-                                 "which is missing: install util-linux (apt-get install util-linux), or grade "
-                                 "as an ordinary user")
+        raise SandboxUnavailable(
+            f"grading as root drops each kernel to an unprivileged uid with {_SETPRIV}, "
+            "which is missing: install util-linux (apt-get install util-linux), or grade "
+            "as an ordinary user"
+        )
     error = _probe(bwrap)
     if error:
         raise SandboxUnavailable(
             f"bwrap cannot create a sandbox on this machine ({error}). Unprivileged user namespaces may be "
             "disabled (sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap); "
-            f"or {FIX}")
+            f"or {FIX}"
+        )
     return bwrap
 
 
@@ -168,13 +214,16 @@ def notebook_limits_note() -> str:
     """How memory and processes are capped: per process here, since no cgroup v2 is delegated
     to grading (a notebook-wide cap needs one: ``systemd-run --scope`` or a writable cgroup2)."""
     controllers = Path("/sys/fs/cgroup/cgroup.controllers")
-    limits = (f"{_setting(MEMORY_VARIABLE)} MB of address space and {_setting(PROCESSES_VARIABLE)} processes "
-              f"per process, {_setting(DISK_VARIABLE)} MB per tmpfs")
+    limits = (
+        f"{_setting(MEMORY_VARIABLE)} MB of address space and {_setting(PROCESSES_VARIABLE)} processes "
+        f"per process, {_setting(DISK_VARIABLE)} MB per tmpfs"
+    )
     if not controllers.is_file():
-        return (f"no cgroup v2 on this machine (cgroup v1 or none): each kernel is capped per process only "
-                f"({limits}); several processes of one notebook together can use more")
-    return (f"cgroup v2 is present but grading does not place kernels in it yet: each kernel is capped per "
-            f"process only ({limits})")
+        return (
+            f"no cgroup v2 on this machine (cgroup v1 or none): each kernel is capped per process only "
+            f"({limits}); several processes of one notebook together can use more"
+        )
+    return f"cgroup v2 is present but grading does not place kernels in it yet: each kernel is capped per process only ({limits})"
 
 
 def kernel_manager_class() -> type[AsyncKernelManager]:
@@ -291,8 +340,9 @@ def sandbox_uid() -> int:
     return _chosen_uid(os.getpid())
 
 
-def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict,
-                  declared: dict[str, Path] | None = None) -> list[str]:
+def bwrap_command(
+    bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, env: dict, declared: dict[str, Path] | None = None
+) -> list[str]:
     """The command that runs ``kernel_cmd`` in the sandbox (see the module docstring).
 
     ``declared``: other files the lesson declares (name -> the instructor's copy), bound in
@@ -327,22 +377,39 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
             mounts.read_only(source, cwd / name)
     mounts.args += ["--chmod", "1777", str(cwd), "--chmod", "1777", "/tmp", "--chmod", "1777", "/dev/shm"]
     mounts.add("--bind", str(runtime), dest=runtime)  # the kernel's sockets and connection file
-    namespaces = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                  "--hostname", "grader", "--die-with-parent", "--new-session", "--chdir", str(cwd),
-                  # jupyter_client adds the grader's pid, which means nothing in the sandbox's
-                  # pid namespace (ipykernel would exit at once); --die-with-parent does that job
-                  "--unsetenv", "JPY_PARENT_PID"]
+    namespaces = [
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "grader",
+        "--die-with-parent",
+        "--new-session",
+        "--chdir",
+        str(cwd),
+        # jupyter_client adds the grader's pid, which means nothing in the sandbox's
+        # pid namespace (ipykernel would exit at once); --die-with-parent does that job
+        "--unsetenv",
+        "JPY_PARENT_PID",
+    ]
     root = os.geteuid() == 0
     if not root:  # unprivileged bwrap: its own user namespace (where NPROC counts the sandbox only)
         namespaces += ["--unshare-user"] + (["--disable-userns"] if _bwrap_has("--disable-userns", bwrap) else [])
     else:  # privileged bwrap: setpriv needs these three to drop to the sandbox uid, nothing else
         namespaces += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
-    settings = json.dumps({"seccomp": seccomp.program().hex(), "limits": {
-        "RLIMIT_AS": _setting(MEMORY_VARIABLE) * 2**20,
-        "RLIMIT_NPROC": _setting(PROCESSES_VARIABLE),
-        "RLIMIT_FSIZE": disk,
-        "RLIMIT_CORE": 0,
-    }})
+    settings = json.dumps(
+        {
+            "seccomp": seccomp.program().hex(),
+            "limits": {
+                "RLIMIT_AS": _setting(MEMORY_VARIABLE) * 2**20,
+                "RLIMIT_NPROC": _setting(PROCESSES_VARIABLE),
+                "RLIMIT_FSIZE": disk,
+                "RLIMIT_CORE": 0,
+            },
+        }
+    )
     python = str(venv / "bin" / "python")
     kernel_python = _real_venv_path(kernel_cmd[0])
     if kernel_python.parent.parent != venv:  # a kernelspec pointing at another environment: mount it too
@@ -351,8 +418,17 @@ def bwrap_command(bwrap: str, kernel_cmd: list[str], cwd: Path, runtime: Path, e
     launcher = [python, "-I", "-S", "-c", _LAUNCHER, settings, *command]
     if root:  # drop to the sandbox uid before any Python starts (setpriv: a C program, no search path)
         uid = str(sandbox_uid())
-        launcher = [_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                    "--bounding-set=-all", "--no-new-privs", "--", *launcher]
+        launcher = [
+            _SETPRIV,
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+            *launcher,
+        ]
     return [bwrap, *mounts.args, *namespaces, "--", *launcher]
 
 
@@ -383,16 +459,18 @@ def sandbox_env(env: dict) -> dict:
     for name in _READ_ONLY_DATA:
         if env.get(name) and not Path(env[name]).is_dir():
             kept.pop(name, None)
-    kept.update({
-        "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/tmp",
-        "TMPDIR": "/tmp",
-        "PYTHONPATH": str(root),
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "IPYTHONDIR": "/tmp/.ipython",
-        "MPLCONFIGDIR": "/tmp/.matplotlib",
-    })
+    kept.update(
+        {
+            "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "PYTHONPATH": str(root),
+            "PYTHONNOUSERSITE": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "IPYTHONDIR": "/tmp/.ipython",
+            "MPLCONFIGDIR": "/tmp/.matplotlib",
+        }
+    )
     kept.setdefault("TL_COURSE_CACHE", "/tmp/tl-course-cache")
     return kept
 
@@ -483,5 +561,6 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 def escape_control(text: str) -> str:
     """``text`` with every control character but newline and tab shown as an escape (\\x1b ...)."""
-    return "".join(ch if ch in "\n\t" or (ch.isprintable() and ch not in "\x7f") else ch.encode("unicode_escape").decode()
-                   for ch in text)
+    return "".join(
+        ch if ch in "\n\t" or (ch.isprintable() and ch not in "\x7f") else ch.encode("unicode_escape").decode() for ch in text
+    )

@@ -21,6 +21,7 @@ outputs, and a Markdown answer can hold raw HTML. ``SanitizeOutputs`` (an autogr
 
 Plain text and images (PNG, JPEG) are inert and stay as they are.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,18 +32,77 @@ from traitlets import Bool
 
 __all__ = ["SanitizeOutputs", "clean_html", "clean_markdown"]
 
-_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
-    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
-    "li", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
-})
-_ATTRIBUTES = {"*": ["class", "title", "align"], "a": ["href"], "img": ["src", "alt", "width", "height"],
-               "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"], "table": ["border"]}
+_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "var",
+    }
+)
+_ATTRIBUTES = {
+    "*": ["class", "title", "align"],
+    "a": ["href"],
+    "img": ["src", "alt", "width", "height"],
+    "td": ["colspan", "rowspan"],
+    "th": ["colspan", "rowspan"],
+    "table": ["border"],
+}
 _PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
 # elements whose content is code or a page of its own, dropped whole (bleach would keep the text)
-_DROPPED = re.compile(r"<(script|style|iframe|object|embed|template|noscript|frame|frameset|svg|math)\b.*?"
-                      r"(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_DROPPED = re.compile(
+    r"<(script|style|iframe|object|embed|template|noscript|frame|frameset|svg|math)\b.*?"
+    r"(</\1\s*>|$)",
+    re.IGNORECASE | re.DOTALL,
+)
 _HAS_TAG = re.compile(r"<[A-Za-z!/?]")
 # what Markdown needs to carry a script: a tag, a script: URL (even as "java\tscript"), an entity
 _SUSPICIOUS_MARKDOWN = re.compile(r"<[A-Za-z!/?]|script|&#|&[a-z]+;|data\s*:", re.IGNORECASE)
@@ -84,8 +144,7 @@ def clean_html(text: str) -> str:
     """``text`` with only formatting left (see the module docstring)."""
     text = _DROPPED.sub("", text)
     attributes = {tag: lambda t, n, v, tag=tag: _safe_url(t, n, v) for tag in _TAGS}
-    return bleach.clean(text, tags=_TAGS, attributes=attributes, protocols=_PROTOCOLS, strip=True,
-                        strip_comments=True)
+    return bleach.clean(text, tags=_TAGS, attributes=attributes, protocols=_PROTOCOLS, strip=True, strip_comments=True)
 
 
 def _clean_output(out: dict) -> None:
@@ -96,8 +155,11 @@ def _clean_output(out: dict) -> None:
         return
     for mime in list(data):
         value = data[mime]
-        if any(kind in mime for kind in _SCRIPT_TYPES) or mime == "image/svg+xml" or (
-                mime.startswith("image/") and not (isinstance(value, str) and _BASE64.match(value))):
+        if (
+            any(kind in mime for kind in _SCRIPT_TYPES)
+            or mime == "image/svg+xml"
+            or (mime.startswith("image/") and not (isinstance(value, str) and _BASE64.match(value)))
+        ):
             del data[mime]
             data.setdefault("text/plain", _REMOVED.format(mime))
         elif mime == "text/latex":

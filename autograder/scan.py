@@ -6,6 +6,7 @@ and this scan flags them for a person to look at: ``grade`` gives such a noteboo
 status with the idioms found in grades.csv's note. It reads every code cell, so IPython syntax
 (magics) never hides a line from it. A flag is a reason to look, not a verdict.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,9 +17,9 @@ __all__ = ["IDIOMS", "scan_notebook", "scan_source"]
 # idiom -> what it looks like in source text
 IDIOMS = {
     "IPython input/AST transformer": r"\b(input_transformers_(post|cleanup)|input_transformer_manager|ast_transformers"
-                                     r"|transform_cell|transform_ast|prefilter_manager|TransformerManager)\b",
+    r"|transform_cell|transform_ast|prefilter_manager|TransformerManager)\b",
     "IPython execution hook": r"\b(run_cell|run_ast_nodes|run_code|user_expressions|set_custom_exc|showtraceback"
-                              r"|events\s*\.\s*register|register_magic_function)\b",
+    r"|events\s*\.\s*register|register_magic_function)\b",
     "tracer or profiler hook": r"\b(settrace|setprofile|_getframe|f_locals|f_back|f_globals|f_code)\b",
     "builtins rebinding": r"\b(__builtins__|builtins)\b",
     "interpreter exit or display hook": r"\b(os\s*\.\s*_exit|_exit\s*\(|excepthook|displayhook)",
@@ -38,9 +39,14 @@ def _always_true_eq(source: str) -> bool:
             returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
             if returns and all(isinstance(r.value, ast.Constant) for r in returns):
                 return True
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and any(
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Lambda)
+            and any(
                 isinstance(t, (ast.Name, ast.Attribute)) and getattr(t, "id", getattr(t, "attr", "")) in ("__eq__", "__ne__")
-                for t in node.targets):
+                for t in node.targets
+            )
+        ):
             if isinstance(node.value.body, ast.Constant):
                 return True
     return False

@@ -13,6 +13,7 @@ where bwrap makes no user namespace of its own), and one thing bwrap never block
 ``program()`` is empty on an architecture without a table here: the kernel then runs without it
 (``--new-session`` still keeps it off the grader's terminal).
 """
+
 from __future__ import annotations
 
 import platform

@@ -6,6 +6,7 @@ works too); the exchange's inbound folders ``STUDENT+ASSIGNMENT+TIMESTAMP[+...]/
 one per student wins); files downloaded from an LMS, one per student, as nbgrader's
 ``zip_collect`` names them (see ``_lms_student``), or matched by ``--pattern``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,7 +58,8 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no submissions folder {folder}: pass the folder holding the students' notebooks, "
-            "e.g. make grade SUBMISSIONS=~/Downloads/submissions")
+            "e.g. make grade SUBMISSIONS=~/Downloads/submissions"
+        )
     folder = nbgrader_layout_root(folder)
     found: dict[tuple[str, str], Submission] = {}
     used: set[Path] = set()
@@ -66,8 +68,10 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
     def add(sub: Submission) -> None:
         link = next(filter(None, (_link_on_path(p, folder) for p in [Path(sub.origin), *sub.files])), None)
         if link is not None:
-            sub.refused = (f"refused: {link.relative_to(folder)} is a symlink (to {os.readlink(link)}); "
-                           "a link is never graded as anyone's work, ask for the notebook itself")
+            sub.refused = (
+                f"refused: {link.relative_to(folder)} is a symlink (to {os.readlink(link)}); "
+                "a link is never graded as anyone's work, ask for the notebook itself"
+            )
             sub.files = []
         key = (sub.student, sub.assignment)
         sub.order = sub.order or sub.timestamp
@@ -75,21 +79,30 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
             unmatched.append(f"{sub.origin}: an older or duplicate submission of {key[0]}/{key[1]}, not used")
             return
         if key in found:
-            unmatched.append(f"{found[key].origin}: an older submission of {key[0]}/{key[1]}, "
-                             f"superseded by {sub.origin}")
+            unmatched.append(f"{found[key].origin}: an older submission of {key[0]}/{key[1]}, superseded by {sub.origin}")
         found[key] = sub
 
     for entry in sorted(p for p in folder.iterdir() if p.is_dir()):
         inbound = _INBOUND.match(entry.name)
         if inbound and inbound["assignment"] in assignments:
-            add(Submission(_student_id(inbound["student"]), inbound["assignment"], _notebooks(entry),
-                           str(entry), inbound["timestamp"]))
+            add(
+                Submission(
+                    _student_id(inbound["student"]), inbound["assignment"], _notebooks(entry), str(entry), inbound["timestamp"]
+                )
+            )
             used.add(entry)
             continue
         for sub_dir in sorted(p for p in entry.iterdir() if p.is_dir() and p.name in assignments):
             stamp = sub_dir / "timestamp.txt"
-            add(Submission(_student_id(entry.name), sub_dir.name, _notebooks(sub_dir), str(sub_dir),
-                           stamp.read_text().strip() if stamp.is_file() else ""))
+            add(
+                Submission(
+                    _student_id(entry.name),
+                    sub_dir.name,
+                    _notebooks(sub_dir),
+                    str(sub_dir),
+                    stamp.read_text().strip() if stamp.is_file() else "",
+                )
+            )
             used.add(sub_dir)
 
     collector = LmsCollectorPlugin(assignments=list(assignments), pattern=pattern or "")
@@ -100,19 +113,24 @@ def collect(folder: Path, assignments: list[str], pattern: str | None = None) ->
         found_ids = collector.collect(str(relative))
         if found_ids is None:
             if not pattern and _lesson_in(relative, assignments):
-                unmatched.append(f"{relative}: no student name in its name or folder, not graded "
-                                 "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)")
+                unmatched.append(
+                    f"{relative}: no student name in its name or folder, not graded "
+                    "(rename it STUDENT_..., put it in a folder named after the student, or pass --pattern)"
+                )
             else:
-                unmatched.append(f"{relative}: no student/assignment recognised in its name, not graded "
-                                 f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)")
+                unmatched.append(
+                    f"{relative}: no student/assignment recognised in its name, not graded "
+                    f"(expected a lesson name: {', '.join(assignments)}; or pass --pattern)"
+                )
             continue
         student, assignment = found_ids["student_id"], found_ids["assignment"]
         # a download's file time is not the submission time: it only orders duplicates
-        add(Submission(_student_id(student), assignment, [path], str(relative),
-                       note=f"from {relative.name}", order=_mtime(path)))
+        add(Submission(_student_id(student), assignment, [path], str(relative), note=f"from {relative.name}", order=_mtime(path)))
     for archive in sorted(folder.rglob("*.zip")):
-        unmatched.append(f"{archive.relative_to(folder)}: an archive, not graded here (`make grade` unpacks "
-                         "the archives of the submissions folder, not archives inside archives)")
+        unmatched.append(
+            f"{archive.relative_to(folder)}: an archive, not graded here (`make grade` unpacks "
+            "the archives of the submissions folder, not archives inside archives)"
+        )
     return sorted(found.values(), key=lambda s: (s.assignment, s.student)), unmatched
 
 
@@ -158,9 +176,11 @@ def nbgrader_layout_root(folder: Path) -> Path:
             return inner
     courses = sorted(p for p in folder.glob("*/inbound") if p.is_dir())
     if len(courses) > 1:
-        raise ValueError(f"{folder} is an nbgrader exchange with several courses "
-                         f"({', '.join(p.parent.name for p in courses)}): pass one course's inbound folder, "
-                         f"e.g. {courses[0]}")
+        raise ValueError(
+            f"{folder} is an nbgrader exchange with several courses "
+            f"({', '.join(p.parent.name for p in courses)}): pass one course's inbound folder, "
+            f"e.g. {courses[0]}"
+        )
     return courses[0] if courses else folder
 
 
@@ -222,6 +242,8 @@ def check_notebook(path: Path) -> str:
     except Exception as err:  # JSON errors, schema errors, binary junk, empty files
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         first_line = re.split(r""": ['"]""", first_line)[0]  # not the file's contents
-        return (f"{path.name} is not a valid notebook ({type(err).__name__}: {first_line[:120]}); "
-                "ask the student to download it again (File > Download) and re-submit")
+        return (
+            f"{path.name} is not a valid notebook ({type(err).__name__}: {first_line[:120]}); "
+            "ask the student to download it again (File > Download) and re-submit"
+        )
     return ""

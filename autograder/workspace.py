@@ -3,6 +3,7 @@
 The state file (``grading_state.json``) records each solution's and each submission's digest and
 outcome, so a re-run grades only new or changed submissions.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,7 @@ def load_api(workspace: Path):
     return NbGraderAPI(config=config)
 
 
-def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
-                      solutions: Path = REPO_ROOT / "solutions") -> list[str]:
+def prepare_workspace(workspace: Path, lessons: list[str] | None = None, solutions: Path = REPO_ROOT / "solutions") -> list[str]:
     """A grading folder with the repo's nbgrader config, a snapshot of solutions/, a gradebook.
 
     Returns the assignments. A gradebook refuses a changed set of notebooks, so grading goes on
@@ -60,12 +60,12 @@ def prepare_workspace(workspace: Path, lessons: list[str] | None = None,
             raise RuntimeError(
                 f"solutions/{lesson} changed since grading started in {workspace}; its gradebook "
                 "cannot take a changed notebook. Grade with the old version (restore it), or start "
-                f"a new grading folder (GRADING_DIR=... or delete {workspace}) and grade everyone again.")
+                f"a new grading folder (GRADING_DIR=... or delete {workspace}) and grade everyone again."
+            )
         target = workspace / "solutions" / lesson
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(solutions / lesson, target,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(solutions / lesson, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         api = api or load_api(workspace)
         result = api.generate_assignment(lesson, force=True, create=True)
         if not result["success"]:
@@ -106,4 +106,5 @@ def check_apart(submissions: Path, workspace: Path) -> None:
         raise ValueError(
             f"the submissions folder ({submissions}) and the grading folder ({workspace}) overlap; "
             "grading writes into the grading folder, so keep the students' files elsewhere: copy them "
-            "out (e.g. cp -r nbgrader/submitted ~/class-submissions) or pass another GRADING_DIR=...")
+            "out (e.g. cp -r nbgrader/submitted ~/class-submissions) or pass another GRADING_DIR=..."
+        )

@@ -6,6 +6,7 @@ timed end to end into a temporary folder, with the build's own split (executing 
 Offline without the Keras/ResNet18 ImageNet weights the build needs
 ``TL_COURSE_ALLOW_RANDOM_WEIGHTS=1`` (``make bench BENCH_ARGS=--allow-random-weights``): same compute.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,16 @@ def build_once(tmp_root: Path | None = None) -> dict:
     start = time.perf_counter()
     # a fresh course cache and framework caches, as on a new machine or in CI: no features
     # extracted by an earlier run are reused (data and weights still come from the mirror)
-    env = dict(os.environ, TL_COURSE_CACHE=str(output / "cache"), TORCH_HOME=str(output / "torch"),
-               KERAS_HOME=str(output / "keras"))
-    result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output), "--no-cache"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, env=env)
+    env = dict(
+        os.environ, TL_COURSE_CACHE=str(output / "cache"), TORCH_HOME=str(output / "torch"), KERAS_HOME=str(output / "keras")
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "coursebook", "--output", str(output), "--no-cache"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     record["seconds"] = round(time.perf_counter() - start, 1)
     record["load_1m"][1] = load_1m()
     record["ok"] = result.returncode == 0

@@ -7,6 +7,7 @@ one student graded alone, ``runs`` times; the class figure is one grading of ``s
 students (it also gives seconds per student at class scale). Both use ``make grade``'s default
 number of notebooks graded at once (``jobs``: one per core), so per-notebook times overlap.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,13 +22,21 @@ def _benchmark_grading():
     try:
         from autograder.grading import benchmark_grading
     except ImportError as err:
-        raise RuntimeError(f"autograder.grading is missing or broken ({err}): the grading section needs the "
-                           "course's `make grade` workflow; update your checkout.") from err
+        raise RuntimeError(
+            f"autograder.grading is missing or broken ({err}): the grading section needs the "
+            "course's `make grade` workflow; update your checkout."
+        ) from err
     return benchmark_grading
 
 
-def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp_root: Path | None = None,
-                     lessons: list[str] | None = None, class_runs: int = 1) -> dict:
+def run_grading_cost(
+    runs: int = 3,
+    students: int = 30,
+    smoke: bool = False,
+    tmp_root: Path | None = None,
+    lessons: list[str] | None = None,
+    class_runs: int = 1,
+) -> dict:
     benchmark_grading = _benchmark_grading()
     # nbgrader creates gradebooks with alembic, which must be on PATH (it is in the venv's bin/).
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
@@ -64,8 +73,10 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
         "per_notebook_s": per_notebook,
         "class_size": students,
         "class_students": students if whole else None,
-        "class_note": None if whole else f"a class of {students} was not graded (--class-runs 0); "
-                      "the projection is the per-student median times the class size, not a measurement",
+        "class_note": None
+        if whole
+        else f"a class of {students} was not graded (--class-runs 0); "
+        "the projection is the per-student median times the class size, not a measurement",
         "class_projection_s": round(per_student["median"] * students, 1) if per_student["median"] is not None else None,
         "class_s": summarize([r["seconds"] for r in whole], 1),
         "class_per_student_s": summarize([r["per_student_s"] for r in whole], 1),
@@ -78,7 +89,9 @@ def run_grading_cost(runs: int = 3, students: int = 30, smoke: bool = False, tmp
             "all_full_marks": all(r["all_full_marks"] for r in one + unsandboxed),
         },
         "jobs": sorted({r["jobs"] for r in one + whole}),
-        "per_run": [{k: r[k] for k in ("students", "jobs", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole],
+        "per_run": [
+            {k: r[k] for k in ("students", "jobs", "seconds", "per_notebook_s", "load_1m", "all_full_marks")} for r in one + whole
+        ],
     }
 
 

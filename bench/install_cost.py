@@ -6,6 +6,7 @@ download cache is whatever this machine has (a warm cache skips downloads, so th
 the install time, not the download time: the result says how big the cache was). Each run
 needs several GB of disk (the CUDA build of torch) and a few minutes.
 """
+
 from __future__ import annotations
 
 import os

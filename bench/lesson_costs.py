@@ -7,6 +7,7 @@ not this process's. Each round runs every selected lesson once in course
 order with one fresh cache, as ``make course`` does, so a lesson that reads an earlier
 lesson's saved results finds them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,15 @@ from coursetools.paths import REPO_ROOT
 from .measure import load_1m, summarize
 
 
-def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solutions",
-                    timeout: int = 3600, executed_dir: Path | None = None, path: Path | None = None) -> dict:
+def run_lesson_once(
+    name: str,
+    run_mode: str,
+    workdir: Path,
+    source: str = "solutions",
+    timeout: int = 3600,
+    executed_dir: Path | None = None,
+    path: Path | None = None,
+) -> dict:
     """Execute one lesson once; returns seconds, kernel peak RSS, load and what it saved.
 
     ``path`` overrides ``source/name/name.ipynb`` (the smoke test times a tiny notebook)."""
@@ -34,8 +42,13 @@ def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solu
     record = {"ok": True, "load_1m": [load_1m(), None], "code_sha256": None if path else code_digest(name, source=source)}
     path = path or lesson_path(name, source, REPO_ROOT)
     # the mode is forced (quick, cpu or full), whatever this machine would choose by itself
-    done = run_notebook(path, run_mode, workdir / "cache", timeout=timeout,
-                        env={"TORCH_HOME": str(workdir / "torch"), "KERAS_HOME": str(workdir / "keras"), "MPLBACKEND": "Agg"})
+    done = run_notebook(
+        path,
+        run_mode,
+        workdir / "cache",
+        timeout=timeout,
+        env={"TORCH_HOME": str(workdir / "torch"), "KERAS_HOME": str(workdir / "keras"), "MPLBACKEND": "Agg"},
+    )
     record["load_1m"][1] = load_1m()
     record.update(seconds=round(done.seconds, 2), peak_rss_mb=done.peak_rss_mb)
     if not done.ok:  # a failing lesson is recorded, never timed as a success
@@ -51,8 +64,15 @@ def run_lesson_once(name: str, run_mode: str, workdir: Path, source: str = "solu
     return record
 
 
-def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: Path | None = None,
-                    echo=print, on_record=None, paths: dict[str, Path] | None = None) -> dict:
+def measure_lessons(
+    lessons: list[str],
+    modes: list[str],
+    runs: int,
+    tmp_root: Path | None = None,
+    echo=print,
+    on_record=None,
+    paths: dict[str, Path] | None = None,
+) -> dict:
     """``{lesson: {mode: stats}}`` over ``runs`` rounds; failed runs are kept but not timed.
 
     ``on_record(lesson, mode, records)`` is called after every run so partial results can be
@@ -67,7 +87,11 @@ def measure_lessons(lessons: list[str], modes: list[str], runs: int, tmp_root: P
                     echo(f"[bench] lesson {name}, {run_mode} mode, run {round_index + 1}/{runs} ...")
                     record = run_lesson_once(name, run_mode, workdir, path=(paths or {}).get(name))
                     records[name][run_mode].append(record)
-                    status = f"{record['seconds']:.1f} s, peak {record['peak_rss_mb']} MB" if record["ok"] else f"FAILED: {record['error']}"
+                    status = (
+                        f"{record['seconds']:.1f} s, peak {record['peak_rss_mb']} MB"
+                        if record["ok"]
+                        else f"FAILED: {record['error']}"
+                    )
                     echo(f"[bench]   {status} (load {record['load_1m']})")
                     if on_record:
                         on_record(lesson_stats(records))

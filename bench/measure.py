@@ -4,6 +4,7 @@ The machines this course is benchmarked on are often shared, so each measurement
 1-minute load average (``os.getloadavg``) when it started and ended: a figure taken under a
 load above the core count is slower than the machine can do, and the table says so.
 """
+
 from __future__ import annotations
 
 import os

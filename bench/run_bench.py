@@ -12,6 +12,7 @@ slow section can be measured separately. This is not a timed test; nothing here 
 a figure is slow. Figures are medians of ``--runs`` runs with min and max; ratios are computed
 within each run (the two contenders run side by side) and then summarised.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,9 @@ MEASURED_KEYS = ("lessons", "lessons_not_measured", "transfer_proof", "vgg16_cac
 FULL_MODE_TOO_SLOW = {
     # Skipped by default on a CPU-only machine (recorded with this reason, never given a time).
     "02_vgg16_feature_extraction": "not run on a CPU-only machine by default: full mode trains on all 2,000 training "
-                                   "photos at 160 px (run it on a GPU, or pass --full-on-cpu)",
+    "photos at 160 px (run it on a GPU, or pass --full-on-cpu)",
     "03_resnet50_fine_tuning": "not run on a CPU-only machine by default: full mode fine-tunes ResNet50 on all 2,000 "
-                               "training photos (run it on a GPU, or pass --full-on-cpu)",
+    "training photos (run it on a GPU, or pass --full-on-cpu)",
 }
 
 
@@ -49,43 +50,78 @@ def _lesson_names() -> list[str]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median, min, max); default 3")
     parser.add_argument("--lessons", nargs="+", help="lessons to time (default: all)")
-    parser.add_argument("--modes", nargs="+", choices=("quick", "cpu", "full"),
-                        help="lesson run modes (default: quick, full, and cpu on a machine without a GPU, "
-                             "where cpu is what a learner's run is)")
-    parser.add_argument("--full-on-cpu", action="store_true",
-                        help="also run 02/03 in full mode on a CPU-only machine (about half an hour per run on "
-                             "2 cores: the full-mode column of bench/results/<machine>.md has the measured cost)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder for <machine>.json and <machine>.md (default bench/results; "
-                             "only then is helpers/measured_costs.json rewritten)")
-    parser.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md",
-                        help="README whose benchmark block is rewritten (default README.md); --no-readme to skip")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=("quick", "cpu", "full"),
+        help="lesson run modes (default: quick, full, and cpu on a machine without a GPU, where cpu is what a learner's run is)",
+    )
+    parser.add_argument(
+        "--full-on-cpu",
+        action="store_true",
+        help="also run 02/03 in full mode on a CPU-only machine (about half an hour per run on "
+        "2 cores: the full-mode column of bench/results/<machine>.md has the measured cost)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder for <machine>.json and <machine>.md (default bench/results; "
+        "only then is helpers/measured_costs.json rewritten)",
+    )
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=REPO_ROOT / "README.md",
+        help="README whose benchmark block is rewritten (default README.md); --no-readme to skip",
+    )
     parser.add_argument("--no-readme", action="store_true")
-    parser.add_argument("--report-only", action="store_true",
-                        help="measure nothing: rewrite <machine>.md and the README block from the results files")
-    parser.add_argument("--merge-from", type=Path, nargs="+", default=[],
-                        help="results files (same machine, e.g. written with another --out) whose measured sections are copied in "
-                             "first (lessons: lesson by lesson and mode by mode; runs of the same code, code_sha256, pool; "
-                             "other sections whole)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny settings everywhere (1 run, small data, 01_concepts quick only): checks the harness, not the course")
-    parser.add_argument("--allow-random-weights", action="store_true",
-                        help="let lessons whose ImageNet weights cannot be had run with random weights (offline machines); flagged in the table")
-    parser.add_argument("--install-runs", type=int, default=1,
-                        help="fresh `make setup` runs (default 1: each takes minutes and GBs of disk)")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite <machine>.md and the README block from the results files",
+    )
+    parser.add_argument(
+        "--merge-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="results files (same machine, e.g. written with another --out) whose measured sections are copied in "
+        "first (lessons: lesson by lesson and mode by mode; runs of the same code, code_sha256, pool; "
+        "other sections whole)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny settings everywhere (1 run, small data, 01_concepts quick only): checks the harness, not the course",
+    )
+    parser.add_argument(
+        "--allow-random-weights",
+        action="store_true",
+        help="let lessons whose ImageNet weights cannot be had run with random weights (offline machines); flagged in the table",
+    )
+    parser.add_argument(
+        "--install-runs", type=int, default=1, help="fresh `make setup` runs (default 1: each takes minutes and GBs of disk)"
+    )
     parser.add_argument("--students", type=int, default=30, help="class size for the grading figure (default 30)")
     parser.add_argument("--class-runs", type=int, default=1, help="gradings of the whole class (default 1; 0: per-student only)")
     parser.add_argument("--transfer-epochs", type=int, default=3, help="fine-tuning epochs of (b) and (c)")
-    parser.add_argument("--tutorial-max-epochs", type=int, default=15,
-                        help="epochs the tutorial-style loop (d) may take to reach the target accuracy")
+    parser.add_argument(
+        "--tutorial-max-epochs",
+        type=int,
+        default=15,
+        help="epochs the tutorial-style loop (d) may take to reach the target accuracy",
+    )
     parser.add_argument("--target-accuracy", type=float, default=0.95)
-    parser.add_argument("--published-epochs", type=int, default=25,
-                        help="epochs of (e), the tutorial's fine-tuning recipe as published (25)")
+    parser.add_argument(
+        "--published-epochs", type=int, default=25, help="epochs of (e), the tutorial's fine-tuning recipe as published (25)"
+    )
     parser.add_argument("--vgg16-image-size", type=int, default=160, help="VGG16 race: image size (the lesson's full mode: 160)")
     parser.add_argument("--vgg16-train-per-class", type=int, default=32, help="VGG16 race: training photos per class")
     parser.add_argument("--vgg16-val-per-class", type=int, default=8, help="VGG16 race: validation photos per class")
@@ -127,8 +163,13 @@ def save_results(path: Path, data: dict, sections: set[str] | None = None) -> No
 
 
 def _stamp(args: argparse.Namespace) -> dict:
-    return {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": args.runs, "smoke": args.smoke,
-            "load_1m_at_start": load_1m(), "cores": os.cpu_count()}
+    return {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "runs": args.runs,
+        "smoke": args.smoke,
+        "load_1m_at_start": load_1m(),
+        "cores": os.cpu_count(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         if not found:
             raise SystemExit(f"--merge-from {other}: no such results file.")
         if found.get("machine", {}).get("description") != machine["description"]:
-            raise SystemExit(f"--merge-from {other}: measured on another machine ({found.get('machine', {}).get('description')}).")
+            raise SystemExit(
+                f"--merge-from {other}: measured on another machine ({found.get('machine', {}).get('description')})."
+            )
         for key in MEASURED_KEYS:
             if key not in found:
                 continue
@@ -168,18 +211,30 @@ def main(argv: list[str] | None = None) -> int:
             merged.add(key)
     data["machine"] = machine
     data.setdefault("about", {})
-    data["about"].update({
-        "generated_by": "make bench (python -m bench.run_bench)",
-        "load_note": "load_1m is the 1-minute load average at the start and end of each run; "
-                     "above the core count, other work shared the CPU and figures are slower than the machine can do",
-    })
+    data["about"].update(
+        {
+            "generated_by": "make bench (python -m bench.run_bench)",
+            "load_note": "load_1m is the 1-minute load average at the start and end of each run; "
+            "above the core count, other work shared the CPU and figures are slower than the machine can do",
+        }
+    )
     if not machine.get("gpu"):
         data["about"]["gpu"] = "not measured: no GPU on this machine"
     tmp_root = Path(tempfile.mkdtemp(prefix="tl-bench-"))
 
-    keys = {"lessons": ["lessons", "lessons_not_measured"], "transfer": ["transfer_proof"],
-            "vgg16": ["vgg16_cache_speedup"], "grading": ["grading"], "install": ["install"], "book": ["book"]}
-    mine = (set() if args.report_only else {"machine", "about"}) | merged | {key for section in args.sections if not args.report_only for key in keys[section]}
+    keys = {
+        "lessons": ["lessons", "lessons_not_measured"],
+        "transfer": ["transfer_proof"],
+        "vgg16": ["vgg16_cache_speedup"],
+        "grading": ["grading"],
+        "install": ["install"],
+        "book": ["book"],
+    }
+    mine = (
+        (set() if args.report_only else {"machine", "about"})
+        | merged
+        | {key for section in args.sections if not args.report_only for key in keys[section]}
+    )
 
     def save() -> None:
         save_results(out_json, data, mine)
@@ -222,24 +277,48 @@ def _run_sections(args, machine: dict, data: dict, tmp_root: Path, save) -> None
                 data["transfer_proof"] = {**stamp, **summary}
                 save()
 
-            keep(run_transfer_proof(runs=args.runs, smoke=args.smoke, fine_tune_epochs=args.transfer_epochs,
-                                    tutorial_max_epochs=args.tutorial_max_epochs, target=args.target_accuracy,
-                                    tmp_root=tmp_root, on_record=keep, published_epochs=args.published_epochs))
+            keep(
+                run_transfer_proof(
+                    runs=args.runs,
+                    smoke=args.smoke,
+                    fine_tune_epochs=args.transfer_epochs,
+                    tutorial_max_epochs=args.tutorial_max_epochs,
+                    target=args.target_accuracy,
+                    tmp_root=tmp_root,
+                    on_record=keep,
+                    published_epochs=args.published_epochs,
+                )
+            )
         elif section == "vgg16":
             from .vgg16_cache_speedup import run_vgg16_speedup
 
-            data["vgg16_cache_speedup"] = {**_stamp(args), **run_vgg16_speedup(
-                runs=args.runs, smoke=args.smoke, image_size=args.vgg16_image_size, train_per_class=args.vgg16_train_per_class,
-                eval_per_class=args.vgg16_val_per_class, tmp_root=tmp_root)}
+            data["vgg16_cache_speedup"] = {
+                **_stamp(args),
+                **run_vgg16_speedup(
+                    runs=args.runs,
+                    smoke=args.smoke,
+                    image_size=args.vgg16_image_size,
+                    train_per_class=args.vgg16_train_per_class,
+                    eval_per_class=args.vgg16_val_per_class,
+                    tmp_root=tmp_root,
+                ),
+            }
         elif section == "grading":
             from .grading_cost import run_grading_cost
 
-            data["grading"] = {**_stamp(args), **run_grading_cost(runs=args.runs, students=args.students, smoke=args.smoke,
-                                                                  tmp_root=tmp_root, class_runs=args.class_runs)}
+            data["grading"] = {
+                **_stamp(args),
+                **run_grading_cost(
+                    runs=args.runs, students=args.students, smoke=args.smoke, tmp_root=tmp_root, class_runs=args.class_runs
+                ),
+            }
         elif section == "install":
             from .install_cost import run_install_cost
 
-            data["install"] = {**_stamp(args), **run_install_cost(runs=1 if args.smoke else args.install_runs, smoke=args.smoke, tmp_root=tmp_root)}
+            data["install"] = {
+                **_stamp(args),
+                **run_install_cost(runs=1 if args.smoke else args.install_runs, smoke=args.smoke, tmp_root=tmp_root),
+            }
         elif section == "book":
             from .book_cost import run_book_cost
 
@@ -275,8 +354,9 @@ def _lessons(args, machine: dict, data: dict, tmp_root: Path, save) -> None:
     plan = {run_mode: [n for n in lessons if not (run_mode == "full" and n in skipped)] for run_mode in modes}
     for run_mode, names in plan.items():
         if names:
-            measure_lessons(names, [run_mode], args.runs, tmp_root=tmp_root, on_record=store,
-                            echo=lambda *a: print(*a, flush=True))
+            measure_lessons(
+                names, [run_mode], args.runs, tmp_root=tmp_root, on_record=store, echo=lambda *a: print(*a, flush=True)
+            )
     if not machine.get("gpu"):
         data["about"]["gpu_lessons"] = "not measured: no GPU on this machine"
 

@@ -28,6 +28,7 @@ photos, the 153 of its validation folder), trained four ways side by side in eac
 Ratios (d)/(a) and (e)/(a) are computed within each run, then summarised (median, min, max).
 Each run trains (a) and (d) first, then (b), (c) and (e), and results are saved after every method.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -64,12 +65,19 @@ def _loaders(train, val, classes, batch_size: int, seed: int):
     augment, evaluate = _prep()
 
     def loader(samples, transform, shuffle):
-        return DataLoader(ImageSampleDataset(samples, classes, transform), batch_size=batch_size, shuffle=shuffle,
-                          collate_fn=skip_unreadable_collate,
-                          generator=torch.Generator().manual_seed(seed) if shuffle else None)
+        return DataLoader(
+            ImageSampleDataset(samples, classes, transform),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            collate_fn=skip_unreadable_collate,
+            generator=torch.Generator().manual_seed(seed) if shuffle else None,
+        )
 
-    return {"train": loader(train, augment, True), "train_plain": loader(train, evaluate, False),
-            "val": loader(val, evaluate, False)}
+    return {
+        "train": loader(train, augment, True),
+        "train_plain": loader(train, evaluate, False),
+        "val": loader(val, evaluate, False),
+    }
 
 
 def inference_ready(model):
@@ -117,9 +125,16 @@ def cached_linear_head(train, val, classes, seed: int) -> dict:
         loaders = _loaders(train, val, classes, 32, seed)
         parts = {}
         for split, samples, loader in (("train", train, loaders["train_plain"]), ("val", val, loaders["val"])):
-            key = feature_key("mobilenet_v2", IMAGE_SIZE, samples, source, model=model,
-                              preprocessing="resize256-centercrop224-imagenet", split=split,
-                              inference="bn-folded-channels-last" if tuned else "plain")
+            key = feature_key(
+                "mobilenet_v2",
+                IMAGE_SIZE,
+                samples,
+                source,
+                model=model,
+                preprocessing="resize256-centercrop224-imagenet",
+                split=split,
+                inference="bn-folded-channels-last" if tuned else "plain",
+            )
             parts[split] = cached_features(key, lambda loader=loader: _features(model, loader, tuned), verbose=False)
         (x_train, y_train), (x_val, y_val) = parts["train"], parts["val"]
         mean, std = x_train.mean(0), x_train.std(0) + 1e-6
@@ -136,12 +151,18 @@ def cached_linear_head(train, val, classes, seed: int) -> dict:
     plain_s, plain_accuracy = fit_head(tuned=False)  # fresh cache (another key), the backbone as loaded
     warm_s, warm_accuracy = fit_head(tuned=True)  # the same again: features from the cache
     assert abs(warm_accuracy - accuracy) < 1e-9, "cached features changed the result"
-    return {"seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2), "accuracy": round(accuracy, 4),
-            "plain_seconds": round(plain_s, 2), "plain_accuracy": round(plain_accuracy, 4)}
+    return {
+        "seconds": round(cold_s, 2),
+        "warm_seconds": round(warm_s, 2),
+        "accuracy": round(accuracy, 4),
+        "plain_seconds": round(plain_s, 2),
+        "plain_accuracy": round(plain_accuracy, 4),
+    }
 
 
-def _train_loop(model, loaders, optimizer, epochs: int, scheduler=None, target: float | None = None,
-                train_mode_hook=None) -> dict:
+def _train_loop(
+    model, loaders, optimizer, epochs: int, scheduler=None, target: float | None = None, train_mode_hook=None
+) -> dict:
     import torch
 
     from helpers.training import run_epoch
@@ -158,8 +179,12 @@ def _train_loop(model, loaders, optimizer, epochs: int, scheduler=None, target: 
         history.append(round(val_acc, 4))
         if target is not None and val_acc >= target:
             break
-    return {"seconds": round(time.perf_counter() - start, 2), "accuracy": history[-1], "epochs": len(history),
-            "val_accuracy_per_epoch": history}
+    return {
+        "seconds": round(time.perf_counter() - start, 2),
+        "accuracy": history[-1],
+        "epochs": len(history),
+        "val_accuracy_per_epoch": history,
+    }
 
 
 def fine_tune(train, val, classes, seed: int, epochs: int, pretrained: bool) -> dict:
@@ -193,8 +218,15 @@ def tutorial_frozen_loop(train, val, classes, seed: int, max_epochs: int, target
     model.classifier[1] = torch.nn.Linear(model.classifier[1].in_features, len(classes))  # trainable
     optimizer = torch.optim.SGD(model.classifier[1].parameters(), lr=0.001, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.1)
-    result = _train_loop(model, _loaders(train, val, classes, 4, seed), optimizer, max_epochs, scheduler,
-                         target=target, train_mode_hook=lambda m: m.features.eval())
+    result = _train_loop(
+        model,
+        _loaders(train, val, classes, 4, seed),
+        optimizer,
+        max_epochs,
+        scheduler,
+        target=target,
+        train_mode_hook=lambda m: m.features.eval(),
+    )
     result["seconds"] = round(time.perf_counter() - start, 2)
     result["reached_target"] = result["accuracy"] >= target
     return result
@@ -219,9 +251,16 @@ def tutorial_published(train, val, classes, seed: int, epochs: int = PUBLISHED_E
     return result
 
 
-def run_transfer_proof(runs: int = 3, smoke: bool = False, fine_tune_epochs: int = 3, tutorial_max_epochs: int = 15,
-                       target: float = GOAL_ACCURACY, tmp_root: Path | None = None, on_record=None,
-                       published_epochs: int = PUBLISHED_EPOCHS) -> dict:
+def run_transfer_proof(
+    runs: int = 3,
+    smoke: bool = False,
+    fine_tune_epochs: int = 3,
+    tutorial_max_epochs: int = 15,
+    target: float = GOAL_ACCURACY,
+    tmp_root: Path | None = None,
+    on_record=None,
+    published_epochs: int = PUBLISHED_EPOCHS,
+) -> dict:
     """Every run trains (a), (d), (b), (c), (e) in that order (the first ratio's pair first).
 
     ``on_record(summary)`` is called after every method so a stopped benchmark keeps what it
@@ -274,8 +313,14 @@ def run_transfer_proof(runs: int = 3, smoke: bool = False, fine_tune_epochs: int
     return summary()
 
 
-def summarize_transfer(per_run: list[dict], splits, fine_tune_epochs: int, tutorial_max_epochs: int, target: float,
-                       published_epochs: int = PUBLISHED_EPOCHS) -> dict:
+def summarize_transfer(
+    per_run: list[dict],
+    splits,
+    fine_tune_epochs: int,
+    tutorial_max_epochs: int,
+    target: float,
+    published_epochs: int = PUBLISHED_EPOCHS,
+) -> dict:
     methods = ("a_cached_head", "b_fine_tune", "c_random_weights", "d_tutorial_frozen", "e_tutorial_published")
 
     def values(method: str, field: str) -> list:
@@ -298,8 +343,13 @@ def summarize_transfer(per_run: list[dict], splits, fine_tune_epochs: int, tutor
     return {
         "dataset": f"hymenoptera_data: {len(splits.train)} training photos, {len(splits.val) + len(splits.test)} validation photos",
         "backbone": "torchvision mobilenet_v2, ImageNet weights (IMAGENET1K_V1) from the mirror or torch hub",
-        "settings": {"image_size": IMAGE_SIZE, "fine_tune_epochs": fine_tune_epochs, "published_epochs": published_epochs,
-                     "tutorial_max_epochs": tutorial_max_epochs, "target_accuracy": target},
+        "settings": {
+            "image_size": IMAGE_SIZE,
+            "fine_tune_epochs": fine_tune_epochs,
+            "published_epochs": published_epochs,
+            "tutorial_max_epochs": tutorial_max_epochs,
+            "target_accuracy": target,
+        },
         "methods": summary,
         "speedup_d_over_a": speedup,
         "speedup_d_over_a_warm": summarize([r["speedup_d_over_a_warm"] for r in per_run if "speedup_d_over_a_warm" in r]),
@@ -312,8 +362,11 @@ def summarize_transfer(per_run: list[dict], splits, fine_tune_epochs: int, tutor
             "speedup_at_least_10x": speedup["median"] is not None and speedup["median"] >= GOAL_SPEEDUP,
             # against the published recipe: >= 50x less wall time in every run, at equal or better accuracy in every run
             "published_speedup_at_least_50x_at_equal_or_better_accuracy": bool(
-                equal_or_better and all(equal_or_better) and published["min"] is not None
-                and published["min"] >= GOAL_SPEEDUP_OVER_PUBLISHED),
+                equal_or_better
+                and all(equal_or_better)
+                and published["min"] is not None
+                and published["min"] >= GOAL_SPEEDUP_OVER_PUBLISHED
+            ),
         },
         "per_run": per_run,
     }

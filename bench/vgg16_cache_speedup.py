@@ -8,6 +8,7 @@ The ratio is about compute, so VGG16 runs with RANDOM weights when its ImageNet 
 be had (they are not in the offline mirror): the number of multiply-adds is identical, and the
 result records which weights ran. Accuracies are reported but mean nothing with random weights.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -60,21 +61,33 @@ def race_once(splits, image_size: int, epochs: int, batch_size: int, seed: int) 
     naive_s = time.perf_counter() - start
 
     def extract(images):
-        return np.concatenate([base.predict_on_batch(preprocess(images[i:i + batch_size].astype("float32")))
-                               for i in range(0, len(images), batch_size)])
+        return np.concatenate(
+            [
+                base.predict_on_batch(preprocess(images[i : i + batch_size].astype("float32")))
+                for i in range(0, len(images), batch_size)
+            ]
+        )
 
     start = time.perf_counter()
     features = {}
     for split, x, y in (("train", x_train, y_train), ("val", x_val, y_val)):
-        key = feature_key("vgg16", image_size, getattr(splits, split), base.weights_source, model=base,
-                          preprocessing="keras.applications.vgg16.preprocess_input", split=split)
+        key = feature_key(
+            "vgg16",
+            image_size,
+            getattr(splits, split),
+            base.weights_source,
+            model=base,
+            preprocessing="keras.applications.vgg16.preprocess_input",
+            split=split,
+        )
         features[split] = cached_features(key, lambda x=x, y=y: (extract(x), y), verbose=False)
     extract_s = time.perf_counter() - start  # includes hashing the weights for the cache key and saving
     keras.utils.set_random_seed(seed)
     head = _compile(keras, _build_head(keras, layers, feature_shape))
     start = time.perf_counter()
-    cached_history = head.fit(features["train"].x, y_train, validation_data=(features["val"].x, y_val),
-                              epochs=epochs, batch_size=batch_size, verbose=0)
+    cached_history = head.fit(
+        features["train"].x, y_train, validation_data=(features["val"].x, y_val), epochs=epochs, batch_size=batch_size, verbose=0
+    )
     head_s = time.perf_counter() - start
     keras.backend.clear_session()
     return {
@@ -90,8 +103,16 @@ def race_once(splits, image_size: int, epochs: int, batch_size: int, seed: int) 
     }
 
 
-def run_vgg16_speedup(runs: int = 3, smoke: bool = False, image_size: int = 160, train_per_class: int = 32,
-                      eval_per_class: int = 8, epochs: int = 10, batch_size: int = 32, tmp_root: Path | None = None) -> dict:
+def run_vgg16_speedup(
+    runs: int = 3,
+    smoke: bool = False,
+    image_size: int = 160,
+    train_per_class: int = 32,
+    eval_per_class: int = 8,
+    epochs: int = 10,
+    batch_size: int = 32,
+    tmp_root: Path | None = None,
+) -> dict:
     from helpers.data import load_splits
 
     if smoke:  # a handful of tiny photos: checks the code path, not the claim
@@ -104,14 +125,23 @@ def run_vgg16_speedup(runs: int = 3, smoke: bool = False, image_size: int = 160,
         workdir = Path(tempfile.mkdtemp(prefix="tl-bench-vgg16-", dir=tmp_root))
         print(f"[bench] VGG16 cached vs frozen forward, run {index + 1}/{runs} ...", flush=True)
         with environment(TL_COURSE_CACHE=str(workdir / "cache"), KERAS_HOME=str(workdir / "keras")):
-            record = {"load_1m_start": load_1m(), **race_once(splits, image_size, epochs, batch_size, seed=index),
-                      "load_1m_end": load_1m()}
+            record = {
+                "load_1m_start": load_1m(),
+                **race_once(splits, image_size, epochs, batch_size, seed=index),
+                "load_1m_end": load_1m(),
+            }
         print(f"[bench]   {record}", flush=True)
         per_run.append(record)
     speedup = summarize([r["speedup"] for r in per_run])
     return {
-        "settings": {"dataset": "cats_and_dogs_filtered", "train_photos": len(splits.train), "val_photos": len(splits.val),
-                     "image_size": image_size, "epochs": epochs, "batch_size": batch_size},
+        "settings": {
+            "dataset": "cats_and_dogs_filtered",
+            "train_photos": len(splits.train),
+            "val_photos": len(splits.val),
+            "image_size": image_size,
+            "epochs": epochs,
+            "batch_size": batch_size,
+        },
         "weights_source": sorted({r["weights_source"] for r in per_run}),
         "note": "VGG16 ImageNet weights are not in the offline mirror: random weights, same compute; accuracies are meaningless then",
         "frozen_forward_s": summarize([r["frozen_forward_s"] for r in per_run]),

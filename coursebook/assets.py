@@ -10,6 +10,7 @@ A page's weight is what a browser fetches to show it: the HTML, its scripts and 
 its images and the WOFF2 fonts those stylesheets name (an upper bound: a browser fetches a
 font only when a glyph needs it). ``tests/test_book.py`` also measures it in Chromium.
 """
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ its generated cost table. Executed notebooks are cached between local builds, ke
 content of the notebook, of ``helpers/`` and of the environment that shapes the outputs;
 CI (``CI`` set) never uses the cache, so what it checks is always a fresh execution.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ def set_jupyterhub_url(config: Path, url: str | None, log=print) -> None:
             raise BookBuildError(f"{config} has no jupyterhub_url: {PLACEHOLDER_HUB} line to replace.")
         config.write_text(text.replace(PLACEHOLDER_HUB, url.rstrip("/")))
     elif PLACEHOLDER_HUB in text:
-        log(f"[book] note: the JupyterHub launch button points at the placeholder {PLACEHOLDER_HUB}; "
-            "build with `make book JUPYTERHUB_URL=https://your.hub` before publishing the site")
+        log(
+            f"[book] note: the JupyterHub launch button points at the placeholder {PLACEHOLDER_HUB}; "
+            "build with `make book JUPYTERHUB_URL=https://your.hub` before publishing the site"
+        )
 
 
 def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None:
@@ -80,8 +83,11 @@ def insert_cost_table(page: Path, lessons: list[str], results_dir: Path) -> None
 def shaping_sources(root: Path = REPO_ROOT) -> list[Path]:
     """The code that shapes a lesson's outputs: the helpers lessons import (and the measured costs
     their cost cells print) and this package's cleaning."""
-    return (sorted((root / "helpers").glob("*.py")) + sorted((root / "helpers").glob("*.json"))
-            + sorted(Path(__file__).parent.glob("*.py")))
+    return (
+        sorted((root / "helpers").glob("*.py"))
+        + sorted((root / "helpers").glob("*.json"))
+        + sorted(Path(__file__).parent.glob("*.py"))
+    )
 
 
 def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print, executed: Path | None = None) -> None:
@@ -119,16 +125,30 @@ def execute_lessons(root: Path, staging: Path, cache: Path | None, log=print, ex
 def jupyter_book(staging: Path, output: Path) -> None:
     """``jupyter-book build`` of the staged sources into ``output/_build/html``; warnings fail it."""
     executable = Path(sys.executable).with_name("jupyter-book")
-    command = [str(executable if executable.exists() else "jupyter-book"), "build", str(staging),
-               "--path-output", str(output), "-W", "-n", "--keep-going"]
+    command = [
+        str(executable if executable.exists() else "jupyter-book"),
+        "build",
+        str(staging),
+        "--path-output",
+        str(output),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
         raise BookBuildError(f"jupyter-book build failed (warnings count as errors):\n{tail}")
 
 
-def build(output: Path | None = None, use_cache: bool | None = None, root: Path = REPO_ROOT, log=print,
-          jupyterhub_url: str | None = None, executed: Path | None = None) -> Path:
+def build(
+    output: Path | None = None,
+    use_cache: bool | None = None,
+    root: Path = REPO_ROOT,
+    log=print,
+    jupyterhub_url: str | None = None,
+    executed: Path | None = None,
+) -> Path:
     """Build the whole site; returns the folder of the HTML (``output/_build/html``).
     ``executed``: publish the runs kept there instead of executing the lessons (``execute_lessons``)."""
     output = (output or root).resolve()
@@ -139,8 +159,7 @@ def build(output: Path | None = None, use_cache: bool | None = None, root: Path 
     start = time.perf_counter()
     stage_sources(root, staging)
     set_jupyterhub_url(staging / "_config.yml", jupyterhub_url, log)
-    insert_cost_table(staging / "docs" / "intro.md", [p.stem for p in lesson_notebooks(root)],
-                      root / "bench" / "results")
+    insert_cost_table(staging / "docs" / "intro.md", [p.stem for p in lesson_notebooks(root)], root / "bench" / "results")
     execute_lessons(root, staging, cache, log, executed)
     executed = time.perf_counter()
     html = output / "_build" / "html"
@@ -149,8 +168,10 @@ def build(output: Path | None = None, use_cache: bool | None = None, root: Path 
     jupyter_book(staging, output)
     assets.drop_unused_assets(html)
     summarise(staging, html, log)
-    log(f"[book] executing {executed - start:.0f} s, jupyter-book {time.perf_counter() - executed:.0f} s; "
-        f"open {html / 'index.html'}")
+    log(
+        f"[book] executing {executed - start:.0f} s, jupyter-book {time.perf_counter() - executed:.0f} s; "
+        f"open {html / 'index.html'}"
+    )
     return html
 
 
@@ -167,9 +188,11 @@ def summarise(staging: Path, html: Path, log=print) -> None:
         if notes.get("figures_without_alt"):
             no_alt.append(f"{notebook.stem} ({len(notes['figures_without_alt'])})")
     if random:
-        log(f"[book] RANDOM WEIGHTS: no ImageNet weights here for {'; '.join(random)}: those pages open "
+        log(
+            f"[book] RANDOM WEIGHTS: no ImageNet weights here for {'; '.join(random)}: those pages open "
             "with a notice and their numbers mean nothing. Fetch the weights (`python -m helpers fetch`) "
-            "before publishing the site.")
+            "before publishing the site."
+        )
     else:
         log("[book] every lesson ran with its ImageNet weights")
     if no_alt:

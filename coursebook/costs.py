@@ -4,6 +4,7 @@ Numbers come only from the benchmark's measurements, read by ``helpers.costs`` (
 and duration format: the lessons' own cost cells and the README show the same figures). A
 lesson or a device without a measurement says "not measured yet": nothing is typed by hand.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

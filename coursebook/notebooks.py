@@ -6,6 +6,7 @@ without answers: the run allows errors, then drops the outputs of those nbgrader
 Walkthrough cells never depend on exercise answers, so an error anywhere else is a real
 failure and stops the build with the cell and its message.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ class CellFailure:
 
 
 def nbgrader_role(cell) -> str:
-    """"solution", "grade" (tests), or "" for every other cell."""
+    """ "solution", "grade" (tests), or "" for every other cell."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     if meta.get("solution"):
         return "solution"
@@ -89,8 +90,7 @@ def run_for_site(source: Path, folder: Path, timeout: int = 900):
     from coursetools.runner import run_notebook
 
     folder.mkdir(parents=True, exist_ok=True)
-    return run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=folder,
-                        env={"MPLBACKEND": INLINE_BACKEND})
+    return run_notebook(source, "quick", allow_errors=True, timeout=timeout, cwd=folder, env={"MPLBACKEND": INLINE_BACKEND})
 
 
 def execute_for_site(source: Path, target: Path, timeout: int = 900, staging: Path | None = None) -> None:
@@ -141,12 +141,15 @@ def load_run(source: Path, folder: Path, key: str):
 
     path = folder / f"{source.stem}.run.json"
     if not path.is_file():
-        raise LessonExecutionError(f"{folder} holds no run of {source.name} ({path.name} is missing): "
-                                   "build without --executed to execute the lessons.")
+        raise LessonExecutionError(
+            f"{folder} holds no run of {source.name} ({path.name} is missing): build without --executed to execute the lessons."
+        )
     record = json.loads(path.read_text())
     if record.get("key") != key:
-        raise LessonExecutionError(f"{folder / source.name} was executed from another version of {source.name} "
-                                   "or of helpers/: build without --executed to execute it again.")
+        raise LessonExecutionError(
+            f"{folder / source.name} was executed from another version of {source.name} "
+            "or of helpers/: build without --executed to execute it again."
+        )
     return nbformat.read(folder / source.name, as_version=4), record
 
 

@@ -12,6 +12,7 @@ The lessons run as a learner runs them; the build rewrites the executed notebook
 - photographic figures (image grids) are stored as JPEG, which is several times smaller than
   PNG for photos; plots with few colours stay PNG (sharp lines and text).
 """
+
 from __future__ import annotations
 
 import base64
@@ -106,7 +107,7 @@ def open_with_notice(nb, notice: str) -> None:
         lines = cell.source.split("\n")
         for index, line in enumerate(lines):
             if line.startswith("# "):
-                cell.source = "\n".join(lines[: index + 1] + ["", notice] + lines[index + 1:])
+                cell.source = "\n".join(lines[: index + 1] + ["", notice] + lines[index + 1 :])
                 return
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(notice))
 

@@ -9,6 +9,7 @@ Pages are compared on their text content with whitespace collapsed, so syntax-hi
 spans, HTML escaping and line wrapping cannot hide a match. Output areas are checked
 separately for tracebacks and error names.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,7 @@ def region_lines(source: str) -> list[str]:
 
 
 def _cell_sources(path: Path) -> list[str]:
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in json.loads(path.read_text())["cells"]]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in json.loads(path.read_text())["cells"]]
 
 
 def secrets(solutions: Path, lessons: Path) -> list[Secret]:
@@ -119,8 +119,12 @@ def page_text(html: str) -> PageText:
     parser = _PageText()
     parser.feed(html)
     parser.close()
-    return PageText(normalise("".join(parser.parts)), normalise("".join(parser.output_parts)),
-                    " ".join(parser.output_classes), parser.output_images)
+    return PageText(
+        normalise("".join(parser.parts)),
+        normalise("".join(parser.output_parts)),
+        " ".join(parser.output_classes),
+        parser.output_images,
+    )
 
 
 def file_text(path: Path) -> PageText:
@@ -159,7 +163,9 @@ def scan_site(html_root: Path, secret_lines: list[Secret]) -> list[Leak]:
                 leaks.append(Leak(path, f"solution/hidden-test line of {secret.notebook}: {secret.line!r}"))
         match = ERROR_IN_OUTPUT.search(page.output_text)
         if match:
-            leaks.append(Leak(path, f"error in an output: ...{page.output_text[max(0, match.start() - 60):match.end() + 60]}..."))
+            leaks.append(
+                Leak(path, f"error in an output: ...{page.output_text[max(0, match.start() - 60) : match.end() + 60]}...")
+            )
         if "traceback" in page.output_classes or "stderr" in page.output_classes:
             leaks.append(Leak(path, "an error or stderr output block"))
     return leaks

@@ -13,6 +13,7 @@ module rewrites those outputs of an executed notebook:
 - a model's RANDOM-weights banner (and its warning) is removed and the model returned, for the
   page's one notice (``reader.make_reader_facing``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -32,10 +33,12 @@ _DOWNLOADS_START = re.compile(r"^(What this lesson needs:|This lesson downloads 
 
 def reader_run_line(text: str) -> str:
     """The run-mode sentence as a reader needs it: how the page was made, not how to change a run."""
+
     def reword(match: re.Match) -> str:
         mode = match.group(1)
-        return (f"This page was executed in {mode} mode"
-                + (" (small data: its numbers are not the lesson's results)." if mode == "quick" else "."))
+        return f"This page was executed in {mode} mode" + (
+            " (small data: its numbers are not the lesson's results)." if mode == "quick" else "."
+        )
 
     return RUN_LINE.sub(reword, text)
 
@@ -78,9 +81,11 @@ def downloads_text(datasets: list[str], backbones: list[str]) -> str:
     lines = ["What this lesson downloads the first time it runs (then it is cached):"]
     lines += [f"  - {need.name}, {need.what}: {need.size_mb:.0f} MB" for need in needs]
     total_mb = sum(need.size_mb for need in needs)
-    lines.append(f"In all {total_mb:.0f} MB, about {total_mb / ASSUMED_DOWNLOAD_MBPS:.0f} s at "
-                 f"{ASSUMED_DOWNLOAD_MBPS:.0f} MB/s. Run this cell in the notebook to see what your machine "
-                 "already has and what to do offline.")
+    lines.append(
+        f"In all {total_mb:.0f} MB, about {total_mb / ASSUMED_DOWNLOAD_MBPS:.0f} s at "
+        f"{ASSUMED_DOWNLOAD_MBPS:.0f} MB/s. Run this cell in the notebook to see what your machine "
+        "already has and what to do offline."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -96,7 +101,7 @@ def reader_downloads(cell) -> None:
         text = "".join(output["text"])
         start = _DOWNLOADS_START.search(text)
         if start:
-            output["text"] = text[:start.start()] + downloads_text(*call)
+            output["text"] = text[: start.start()] + downloads_text(*call)
             return
 
 

@@ -1,4 +1,5 @@
 """``python -m coursetools course [LESSON ...] [--mode quick|default|full]``: what ``make course`` runs."""
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@ Without a mode, a machine with a GPU runs the lessons as a learner opens them (`
 which is ``full`` there) and a machine without one runs ``quick`` mode, and the run says which
 and why. On a CPU, ``MODE=default`` is the lessons' ``cpu`` budget (``helpers.runtime``).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -55,12 +56,15 @@ def choose_mode(requested: str | None, gpu: bool | None = None) -> tuple[str, st
         return requested, f"MODE={requested} was asked for"
     if gpu if gpu is not None else has_gpu():
         return "default", "a GPU was found (MODE=quick for a short check)"
-    return "quick", ("no GPU was found, so every lesson runs its small version (MODE=default runs them as a "
-                     "learner does, on the lessons' CPU budget: see the README's cost table)")
+    return "quick", (
+        "no GPU was found, so every lesson runs its small version (MODE=default runs them as a "
+        "learner does, on the lessons' CPU budget: see the README's cost table)"
+    )
 
 
-def run_course(mode: str, source: str = "solutions", out_dir: Path | None = None,
-               names: list[str] | None = None, echo=print) -> list[LessonRun]:
+def run_course(
+    mode: str, source: str = "solutions", out_dir: Path | None = None, names: list[str] | None = None, echo=print
+) -> list[LessonRun]:
     """Execute lessons in one mode, collecting wall time and each lesson's saved key metric."""
     from helpers.results import load_result
 
@@ -86,8 +90,12 @@ def run_course(mode: str, source: str = "solutions", out_dir: Path | None = None
 
 def summary_table(runs: list[LessonRun], mode: str, why: str = "") -> str:
     """A Markdown table: lesson, seconds, device, key metric (or the error, as plain text)."""
-    lines = [f"Mode: {mode}" + (f" ({why})" if why else ""), "",
-             "| lesson | seconds | device | key metric |", "| --- | ---: | --- | --- |"]
+    lines = [
+        f"Mode: {mode}" + (f" ({why})" if why else ""),
+        "",
+        "| lesson | seconds | device | key metric |",
+        "| --- | ---: | --- | --- |",
+    ]
     for run in runs:
         metric = run.key_metric if run.ok else f"FAILED: {run.error}"
         lines.append(f"| {run.lesson} | {run.seconds:.0f} | {run.device or '-'} | {(metric or '-').replace('|', '/')} |")

@@ -8,6 +8,7 @@ version, not a commit, keeps ``make lessons`` deterministic, so the regenerated 
 
     python -m coursetools.install_cell          # rewrite the cell in solutions/*/*.ipynb
 """
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,9 @@ def pin_install_cells(root: Path = REPO_ROOT) -> list[Path]:
         text = path.read_text()
         found = _REQUIREMENT.findall(text)
         if len(found) != 1:
-            raise ValueError(f"{path}: expected one `tl-course-helpers @ git+...` requirement in its "
-                             f"colab_install cell, found {len(found)}")
+            raise ValueError(
+                f"{path}: expected one `tl-course-helpers @ git+...` requirement in its colab_install cell, found {len(found)}"
+            )
         if found[0] != wanted:
             path.write_text(_REQUIREMENT.sub(wanted, text))
             changed.append(path)

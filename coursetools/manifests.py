@@ -8,6 +8,7 @@ archive, itself checked against the mirror's own ``MANIFEST.sha256``), sorted by
 checks every file of a copy against it, so a truncated or altered photo is found and repaired.
 Run it again only if a dataset's published archive changes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,12 @@ def manifest_lines(folder: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     from helpers.data import DATASETS
 
-    parser = argparse.ArgumentParser(prog="python -m coursetools.manifests", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mirror", type=Path, default=env_text("TL_COURSE_MIRROR"),
-                        help="the offline mirror (default: TL_COURSE_MIRROR)")
+    parser = argparse.ArgumentParser(
+        prog="python -m coursetools.manifests", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--mirror", type=Path, default=env_text("TL_COURSE_MIRROR"), help="the offline mirror (default: TL_COURSE_MIRROR)"
+    )
     args = parser.parse_args(argv)
     if not args.mirror:
         parser.error("no mirror: pass --mirror or set TL_COURSE_MIRROR")

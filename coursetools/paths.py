@@ -1,4 +1,5 @@
 """Where the course's files live in the repository (never imported by ``helpers``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

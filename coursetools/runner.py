@@ -9,6 +9,7 @@ Kernels talk to this process over local IPC sockets, not TCP: over TCP ipykernel
 "Kernel is running over TCP without encryption" for every notebook. (Windows has no IPC
 sockets; there the kernel keeps TCP.)
 """
+
 from __future__ import annotations
 
 import os
@@ -94,7 +95,7 @@ def first_error_line(err: BaseException | str) -> str:
 
 
 def _error_output_line(output) -> str:
-    """"ValueError: what went wrong" from a cell's error output (first line of the message)."""
+    """ "ValueError: what went wrong" from a cell's error output (first line of the message)."""
     message = next((line for line in _ANSI.sub("", str(output.get("evalue", ""))).splitlines() if line.strip()), "")
     return f"{output.get('ename', 'Error')}: {message}".strip().rstrip(":")[:300]
 
@@ -117,9 +118,17 @@ def _peak_mb(pid: int | None) -> float | None:
         return None
 
 
-def run_notebook(path: Path, mode: str = "quick", cache: Path | None = None, allow_errors: bool = False, *,
-                 timeout: int = 1800, cwd: Path | None = None, env: dict[str, str | None] | None = None,
-                 output: Path | None = None) -> NotebookRun:
+def run_notebook(
+    path: Path,
+    mode: str = "quick",
+    cache: Path | None = None,
+    allow_errors: bool = False,
+    *,
+    timeout: int = 1800,
+    cwd: Path | None = None,
+    env: dict[str, str | None] | None = None,
+    output: Path | None = None,
+) -> NotebookRun:
     """Execute ``path`` top to bottom in a fresh ``python3`` kernel, in ``cwd`` (default: its folder).
 
     With ``allow_errors`` every cell runs and errors stay in the outputs (the first one is still
@@ -139,8 +148,14 @@ def run_notebook(path: Path, mode: str = "quick", cache: Path | None = None, all
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(ipc_dir, "k")
     peak: list[float] = []
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors, config=config,
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        config=config,
+        resources={"metadata": {"path": str(cwd or path.parent)}},
+    )
 
     def sample(**_) -> None:  # after every cell, while the kernel lives
         value = _peak_mb(getattr(getattr(client.km, "provisioner", None), "pid", None))
@@ -158,8 +173,9 @@ def run_notebook(path: Path, mode: str = "quick", cache: Path | None = None, all
         seconds = time.perf_counter() - start
         if ipc_dir:
             shutil.rmtree(ipc_dir, ignore_errors=True)
-    error = next((_error_output_line(o) for cell in nb.cells for o in cell.get("outputs", [])
-                  if o.get("output_type") == "error"), failure)
+    error = next(
+        (_error_output_line(o) for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"), failure
+    )
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, output)

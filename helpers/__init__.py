@@ -19,6 +19,7 @@ settings), ``storage`` (cache and mirror folders), ``data`` (datasets, integrity
 Only what lessons import lives here: grading is in ``autograder/``, course tooling in
 ``coursetools/``, the website in ``coursebook/`` (all in the repository, not in this package).
 """
+
 from .errors import (
     CourseError,
     DatasetIntegrityError,

@@ -7,6 +7,7 @@ Deprecated, kept for one term: ``course`` (now ``python -m coursetools course``,
 and ``grade`` (now ``python -m autograder``, ``make grade``). They live in the repository, not in
 this package: from an installed copy of ``helpers`` they say where to run them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,11 @@ def _moved(command: str, module: str, argv: list[str]) -> int:
     """Run a command that moved out of helpers, with a deprecation message naming its new home."""
     import importlib
 
-    print(f"`python -m helpers {command}` is deprecated and will be removed next term: "
-          f"use `python -m {module}{' course' if module == 'coursetools' else ''}` (or `make {command}`).", file=sys.stderr)
+    print(
+        f"`python -m helpers {command}` is deprecated and will be removed next term: "
+        f"use `python -m {module}{' course' if module == 'coursetools' else ''}` (or `make {command}`).",
+        file=sys.stderr,
+    )
     try:
         cli = importlib.import_module(f"{module}.__main__")
     except ImportError:
@@ -55,8 +59,9 @@ def _moved(command: str, module: str, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch", help="download datasets and pretrained weights")
     fetch.add_argument("names", nargs="*", help="datasets or backbones (default: all)")

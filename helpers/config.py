@@ -9,6 +9,7 @@ other module reads a ``TL_COURSE_*`` variable from ``os.environ`` itself.
 Writing a variable (a runner setting the run mode of the kernel it starts) is not reading: that
 stays with the code that starts the process.
 """
+
 from __future__ import annotations
 
 import os
@@ -93,6 +94,7 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
     except ValueError:
         number = None
     if number is None or number < minimum:
-        raise ValueError(f"{name}={os.environ[name]!r} is not a whole number >= {minimum}: set one, or unset it "
-                         f"(default {default}).")
+        raise ValueError(
+            f"{name}={os.environ[name]!r} is not a whole number >= {minimum}: set one, or unset it (default {default})."
+        )
     return number

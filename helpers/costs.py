@@ -13,6 +13,7 @@ Schema (the same ``machine`` and ``lessons`` keys in a per-machine results file 
 The README table, the website's table (``coursebook/costs.py``) and the lessons' first cells format every duration with
 ``format_duration``, so a lesson shows the same figure everywhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ class MachineCosts:
 
 
 def format_duration(seconds: float | None) -> str:
-    """"13 s" under two minutes, "2.0 min" above: the one duration format of the course."""
+    """ "13 s" under two minutes, "2.0 min" above: the one duration format of the course."""
     if seconds is None:
         return "-"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
@@ -47,8 +48,10 @@ def format_timing(stats: dict[str, Any]) -> str:
     """A measurement as "median (min-max, N runs)", e.g. "13 s (13 s-14 s, 3 runs)"."""
     if stats.get("runs") == 1:
         return f"{format_duration(stats['median_s'])} (1 run)"
-    return (f"{format_duration(stats['median_s'])} ({format_duration(stats.get('min_s'))}-"
-            f"{format_duration(stats.get('max_s'))}, {stats.get('runs', '?')} runs)")
+    return (
+        f"{format_duration(stats['median_s'])} ({format_duration(stats.get('min_s'))}-"
+        f"{format_duration(stats.get('max_s'))}, {stats.get('runs', '?')} runs)"
+    )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -72,8 +75,10 @@ def read_costs(source: Path = PACKAGED_COSTS) -> list[MachineCosts]:
     for entry in entries:
         machine = dict(entry.get("machine", {}))
         machine.setdefault("description", entry.get("_name", "?"))
-        lessons = {name: {mode: stats for mode, stats in modes.items() if isinstance(stats, dict) and "median_s" in stats}
-                   for name, modes in entry.get("lessons", {}).items()}
+        lessons = {
+            name: {mode: stats for mode, stats in modes.items() if isinstance(stats, dict) and "median_s" in stats}
+            for name, modes in entry.get("lessons", {}).items()
+        }
         found.append(MachineCosts(machine, {name: modes for name, modes in lessons.items() if modes}))
     return found
 
@@ -82,19 +87,28 @@ def bundle_costs(results_dir: Path) -> dict[str, Any]:
     """The package-data bundle (``measured_costs.json``) made from ``make bench``'s results files."""
     machines = []
     for found in read_costs(results_dir):
-        machines.append({
-            "machine": {key: found.machine.get(key) for key in MACHINE_KEYS},
-            "lessons": {name: {mode: {key: stats.get(key) for key in COST_KEYS if key != "note" or stats.get(key)}
-                                for mode, stats in sorted(modes.items())}
-                        for name, modes in sorted(found.lessons.items())},
-        })
+        machines.append(
+            {
+                "machine": {key: found.machine.get(key) for key in MACHINE_KEYS},
+                "lessons": {
+                    name: {
+                        mode: {key: stats.get(key) for key in COST_KEYS if key != "note" or stats.get(key)}
+                        for mode, stats in sorted(modes.items())
+                    }
+                    for name, modes in sorted(found.lessons.items())
+                },
+            }
+        )
     return {"generated_by": "make bench (bench/results/*.json); do not edit", "machines": machines}
 
 
 def lesson_costs(lesson: str, source: Path = PACKAGED_COSTS) -> list[dict[str, Any]]:
     """Measured cost of a lesson on every benchmarked machine, one row per machine and mode."""
-    return [{"machine": found.machine.get("description"), "mode": mode, "machine_cores": found.machine.get("cores"), **stats}
-            for found in read_costs(source) for mode, stats in sorted(found.lessons.get(lesson, {}).items())]
+    return [
+        {"machine": found.machine.get("description"), "mode": mode, "machine_cores": found.machine.get("cores"), **stats}
+        for found in read_costs(source)
+        for mode, stats in sorted(found.lessons.get(lesson, {}).items())
+    ]
 
 
 def lesson_cost_lines(lesson: str, source: Path = PACKAGED_COSTS) -> list[str]:

@@ -11,6 +11,7 @@ Real image folders are messy; loaders skip files that are not photos (with a war
 names them) and a file that fails to decode mid-epoch is dropped from its batch, never
 crashing the epoch.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,11 @@ from .image_folder import audit_image_folder  # lessons import the audit from he
 from .storage import cache_dir, mirror_dir
 
 __all__ = [
-    "audit_image_folder", "fetch_dataset", "keras_datasets", "load_arrays", "load_splits",
+    "audit_image_folder",
+    "fetch_dataset",
+    "keras_datasets",
+    "load_arrays",
+    "load_splits",
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -118,9 +123,7 @@ def dataset_spec(name: str) -> DatasetSpec:
     try:
         return DATASETS[name]
     except KeyError:
-        raise UnknownNameError(
-            f"Unknown dataset {name!r}. The course datasets are: {', '.join(DATASETS)}."
-        ) from None
+        raise UnknownNameError(f"Unknown dataset {name!r}. The course datasets are: {', '.join(DATASETS)}.") from None
 
 
 # --------------------------------------------------------------------------- fetching
@@ -193,8 +196,7 @@ def fetch_dataset(name: str, progress: bool = True) -> Path:
         return found
     if spec.cache_path().is_dir():
         problems = integrity_problems(spec, spec.cache_path())
-        print(f"The cached copy of {name} is damaged ({len(problems)} problem(s), e.g. {problems[0]}): "
-              "fetching it again.")
+        print(f"The cached copy of {name} is damaged ({len(problems)} problem(s), e.g. {problems[0]}): fetching it again.")
     print(f"Downloading {spec.describe_download()}; it is cached for next time.")
     archive = _download(spec, progress)
     return _unpack(spec, archive)
@@ -208,9 +210,7 @@ def _download(spec: DatasetSpec, progress: bool) -> Path:
     try:
         # known_hash=None: neither archive has a published checksum; the unpacked
         # structure is verified instead (verify_dataset).
-        path = pooch.retrieve(
-            spec.url, known_hash=None, fname=spec.archive, path=downloads, progressbar=progress
-        )
+        path = pooch.retrieve(spec.url, known_hash=None, fname=spec.archive, path=downloads, progressbar=progress)
     except (requests.RequestException, OSError) as err:
         raise DatasetUnavailableError(
             f"Could not download {spec.name} from {spec.url} ({type(err).__name__}: {err}). "
@@ -266,9 +266,7 @@ class Splits:
 
     def summary(self) -> str:
         def counts(samples):
-            return ", ".join(
-                f"{c} {sum(1 for _, y in samples if y == i)}" for i, c in enumerate(self.classes)
-            )
+            return ", ".join(f"{c} {sum(1 for _, y in samples if y == i)}" for i, c in enumerate(self.classes))
 
         return (
             f"{self.name}: train {len(self.train)} ({counts(self.train)}), "

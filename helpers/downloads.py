@@ -5,6 +5,7 @@ item it says where it will come from (offline mirror, course cache, or a downloa
 taking about T seconds) and, when something must be downloaded but the network cannot be
 reached, prints the fix instead of letting a later cell fail with a stack trace.
 """
+
 from __future__ import annotations
 
 import socket
@@ -124,8 +125,7 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
         print("Nothing to download.")
         return None
     total_mb = sum(need.size_mb for need in to_download)
-    print(f"Downloads: {total_mb:.0f} MB in all, once; they are cached in {cache_dir()} "
-          "and the frameworks' own caches.")
+    print(f"Downloads: {total_mb:.0f} MB in all, once; they are cached in {cache_dir()} and the frameworks' own caches.")
     reachable = {host: network_reachable(url) for host, url in {urlparse(n.url).hostname: n.url for n in to_download}.items()}
     offline = [need for need in to_download if not reachable[urlparse(need.url).hostname]]
     if offline:
@@ -139,6 +139,7 @@ def show_downloads(datasets: Sequence[str] = (), backbones: Sequence[str] = ()) 
             "the kernel."
         )
         if any(need.what.endswith("weights") for need in offline) and random_weights_allowed():
-            print("TL_COURSE_ALLOW_RANDOM_WEIGHTS is set: models without weights will run with "
-                  "RANDOM weights, and their accuracy will mean nothing.")
-
+            print(
+                "TL_COURSE_ALLOW_RANDOM_WEIGHTS is set: models without weights will run with "
+                "RANDOM weights, and their accuracy will mean nothing."
+            )

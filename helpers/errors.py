@@ -1,9 +1,15 @@
 """Errors a learner can hit, each saying what went wrong and what to do next."""
+
 from __future__ import annotations
 
 __all__ = [
-    "CourseError", "MirrorNotFoundError", "DatasetUnavailableError", "DatasetIntegrityError",
-    "WeightsUnavailableError", "UnknownNameError", "RandomWeightsWarning",
+    "CourseError",
+    "MirrorNotFoundError",
+    "DatasetUnavailableError",
+    "DatasetIntegrityError",
+    "WeightsUnavailableError",
+    "UnknownNameError",
+    "RandomWeightsWarning",
 ]
 
 

@@ -13,6 +13,7 @@ Change any of these and the key changes, so the features are computed again. Ent
 ``helpers.storage.cache_dir()/features/<sha256>.npz`` and are written atomically (a killed
 write never looks complete). Delete them with :func:`clear_feature_cache`.
 """
+
 from __future__ import annotations
 
 import hashlib

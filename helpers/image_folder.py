@@ -24,6 +24,7 @@ reports:
 Loading itself is ``helpers.standalone_predict.load_rgb``: the same code reads the photos
 for training and after the model is shipped.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,11 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".gif", ".
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r"}
 SYSTEM_FOLDERS = {"__macosx", ".ipynb_checkpoints", ".git", ".thumbnails", "@eadir"}
 NEEDS_CONVERSION = {
-    ".avif": "AVIF", ".dng": "RAW", ".cr2": "RAW", ".nef": "RAW", ".arw": "RAW",
+    ".avif": "AVIF",
+    ".dng": "RAW",
+    ".cr2": "RAW",
+    ".nef": "RAW",
+    ".arw": "RAW",
 }
 # 10 photos give 2 for validation, 2 for testing and 6 for training with the default fractions
 MIN_IMAGES_PER_CLASS = 10
@@ -149,15 +154,15 @@ class FolderAudit:
         counts = self.counts
         dup_by_class = Counter(self._class_of(group[0]) for group in self.duplicates)
         near_by_class = Counter(self._class_of(group.paths[0]) for group in self.near_duplicates)
-        lines = ["| class | usable photos | groups of exact copies | groups of near-duplicates |",
-                 "|---|---:|---:|---:|"]
-        lines += [f"| {cls} | {counts[cls]} | {dup_by_class.get(cls, 0)} | {near_by_class.get(cls, 0)} |"
-                  for cls in self.classes]
+        lines = ["| class | usable photos | groups of exact copies | groups of near-duplicates |", "|---|---:|---:|---:|"]
+        lines += [f"| {cls} | {counts[cls]} | {dup_by_class.get(cls, 0)} | {near_by_class.get(cls, 0)} |" for cls in self.classes]
         lines += [f"| {cls} (left out) | {n} | - | - |" for cls, n in self.too_few.items()]
         text = "\n".join(lines)
         if self.classes:
-            text += (f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; majority "
-                     f"baseline {self.majority_baseline:.3f} (always answering {self.majority_class!r}).")
+            text += (
+                f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; majority "
+                f"baseline {self.majority_baseline:.3f} (always answering {self.majority_class!r})."
+            )
         for title, table in (("Skipped", self.skipped), ("Fixed while loading", self.notes)):
             if table:
                 text += f"\n\n**{title}: {len(table)} file(s)**\n\n| file | why |\n|---|---|\n"
@@ -166,11 +171,14 @@ class FolderAudit:
                 if len(rows) > max_rows:
                     text += f"\n| ... | and {len(rows) - max_rows} more |"
         if self.near_duplicates:
-            text += (f"\n\n**Same scene: {len(self.near_duplicates)} group(s)**, each kept in one split\n\n"
-                     "| photos | why |\n|---|---|\n")
-            text += "\n".join(f"| {', '.join(f'`{self._relative(p)}`' for p in g.paths[:4])}"
-                               f"{' ...' if len(g.paths) > 4 else ''} | {g.why} |"
-                               for g in self.near_duplicates[:max_rows])
+            text += (
+                f"\n\n**Same scene: {len(self.near_duplicates)} group(s)**, each kept in one split\n\n"
+                "| photos | why |\n|---|---|\n"
+            )
+            text += "\n".join(
+                f"| {', '.join(f'`{self._relative(p)}`' for p in g.paths[:4])}{' ...' if len(g.paths) > 4 else ''} | {g.why} |"
+                for g in self.near_duplicates[:max_rows]
+            )
             if len(self.near_duplicates) > max_rows:
                 text += f"\n| ... | and {len(self.near_duplicates) - max_rows} more groups |"
         for line in self.problems():
@@ -292,8 +300,9 @@ def audit_image_folder(root, min_per_class: int = MIN_IMAGES_PER_CLASS) -> Folde
     usable = [(p, c) for p, c in usable if p not in skipped]
 
     counts = Counter(cls for _, cls in usable)
-    class_folders = {p.name for p in root.iterdir() if p.is_dir() and p.name.lower() not in SYSTEM_FOLDERS
-                     and not p.name.startswith(".")}
+    class_folders = {
+        p.name for p in root.iterdir() if p.is_dir() and p.name.lower() not in SYSTEM_FOLDERS and not p.name.startswith(".")
+    }
     too_few = {cls: counts[cls] for cls in sorted(class_folders | set(counts)) if counts[cls] < min_per_class}
     for path, cls in usable:
         if cls in too_few:

@@ -9,6 +9,7 @@ Offline without weights, loading fails with an error naming the fix. Random init
 happens only when the caller passes ``allow_random=True`` or ``TL_COURSE_ALLOW_RANDOM_WEIGHTS=1``
 is set (the course's tests), and then with a loud warning: accuracy figures are meaningless.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,7 +22,12 @@ from .config import env_flag
 from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkpoints_dir
 
 __all__ = [
-    "BACKBONES", "IMAGENET_MEAN", "IMAGENET_STD", "count_parameters", "fetch_keras_weights", "load_torch_backbone",
+    "BACKBONES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "count_parameters",
+    "fetch_keras_weights",
+    "load_torch_backbone",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -161,9 +167,7 @@ def backbone_spec(name: str) -> BackboneSpec:
     try:
         return BACKBONES[name]
     except KeyError:
-        raise UnknownNameError(
-            f"Unknown backbone {name!r}. The course backbones are: {', '.join(BACKBONES)}."
-        ) from None
+        raise UnknownNameError(f"Unknown backbone {name!r}. The course backbones are: {', '.join(BACKBONES)}.") from None
 
 
 def random_weights_allowed(allow_random: bool | None = None) -> bool:
@@ -272,8 +276,11 @@ def load_keras_backbone(
     spec = backbone_spec(name)
     if spec.framework != "keras":
         raise UnknownNameError(f"{name!r} is a torchvision backbone: use load_torch_backbone({name!r}).")
-    build = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50,
-             "efficientnetb0": keras.applications.EfficientNetB0}[name]
+    build = {
+        "vgg16": keras.applications.VGG16,
+        "resnet50": keras.applications.ResNet50,
+        "efficientnetb0": keras.applications.EfficientNetB0,
+    }[name]
     shape = input_shape or (spec.input_size, spec.input_size, 3)
     source = fetch_keras_weights(name, allow_random) if pretrained else "random"
     weights = "imagenet" if source == "imagenet" else None

@@ -21,6 +21,7 @@ learner sees it, and a re-run never deletes an earlier one.
 validation and test, stratified by class, keeping every group of near-duplicates (identical
 bytes, look-alike copies, bursts) in one split.
 """
+
 from __future__ import annotations
 
 import io
@@ -57,8 +58,8 @@ HOW_TO_GIVE_PHOTOS = (
     "(my_images/robin/, my_images/wren/, ...), then run this cell again. Ways to get them there:\n"
     "- JupyterLab: zip the folder on your computer, name the zip my_images.zip and drag it onto the file browser "
     "on the left (or use its Upload button); large files are sent in chunks. The lesson unpacks it.\n"
-    "- On your own machine: type the folder's path in MY_IMAGES, e.g. MY_IMAGES = r\"C:\\Users\\me\\photos\" "
-    "(r before the quotes on Windows) or \"C:/Users/me/photos\", or \"/home/me/photos\".\n"
+    '- On your own machine: type the folder\'s path in MY_IMAGES, e.g. MY_IMAGES = r"C:\\Users\\me\\photos" '
+    '(r before the quotes on Windows) or "C:/Users/me/photos", or "/home/me/photos".\n'
     "- Colab: from google.colab import files; files.upload() (choose my_images.zip), or mount Drive "
     "(from google.colab import drive; drive.mount('/content/drive')) and type the folder's path in MY_IMAGES.\n"
     "- Headless: set TL_COURSE_MY_IMAGES=/path/to/photos.\n"
@@ -74,8 +75,13 @@ class ImageSource:
     description: str
 
 
-def choose_image_folder(path: str | os.PathLike | None = None, upload=None, fallback_per_class: int | None = None,
-                        use_fallback: bool = False, here: str | os.PathLike | None = None) -> ImageSource:
+def choose_image_folder(
+    path: str | os.PathLike | None = None,
+    upload=None,
+    fallback_per_class: int | None = None,
+    use_fallback: bool = False,
+    here: str | os.PathLike | None = None,
+) -> ImageSource:
     """The folder to train on (see the module docstring for the order); ``here`` is the notebook's folder."""
     here = Path(here or Path.cwd())
     if path:
@@ -95,11 +101,13 @@ def choose_image_folder(path: str | os.PathLike | None = None, upload=None, fall
         return ImageSource(unpack_zip(archive, folder), "folder", f"your zip {archive.name}, unpacked into {folder}")
     if use_fallback or env.lower() == FALLBACK_WORD or env_text("NBGRADER_EXECUTION"):
         root = fallback_image_folder(fallback_per_class)
-        return ImageSource(root, "fallback", "the built-in fallback: " + ", ".join(FALLBACK_CLASSES)
-                           + " from the course's own datasets")
-    raise ImageFolderError("No photos were given, so the lesson stops here: put them in my_images/ beside this "
-                           "notebook, or set USE_FALLBACK = True to use the built-in fallback set.\n"
-                           + HOW_TO_GIVE_PHOTOS.format(here=here))
+        return ImageSource(
+            root, "fallback", "the built-in fallback: " + ", ".join(FALLBACK_CLASSES) + " from the course's own datasets"
+        )
+    raise ImageFolderError(
+        "No photos were given, so the lesson stops here: put them in my_images/ beside this "
+        "notebook, or set USE_FALLBACK = True to use the built-in fallback set.\n" + HOW_TO_GIVE_PHOTOS.format(here=here)
+    )
 
 
 def _given(text: str, where: str, origin: str) -> ImageSource:
@@ -108,9 +116,11 @@ def _given(text: str, where: str, origin: str) -> ImageSource:
         root = unpack_zip(path, cache_dir() / "uploads" / path.stem)
         return ImageSource(root, origin, f"your zip {text}")
     if not path.is_dir():
-        raise ImageFolderError(f"{path} (from {where}) is not a folder. Give the folder that holds one "
-                               "subfolder per class, e.g. /home/me/photos with photos/cats/ and photos/dogs/"
-                               " (or a .zip of it).")
+        raise ImageFolderError(
+            f"{path} (from {where}) is not a folder. Give the folder that holds one "
+            "subfolder per class, e.g. /home/me/photos with photos/cats/ and photos/dogs/"
+            " (or a .zip of it)."
+        )
     return ImageSource(path, origin, f"your folder {text}")
 
 
@@ -123,12 +133,15 @@ def _as_path(text: str, where: str) -> Path:
         # "C:\temp\new" typed without r: Python read \t and \n as a tab and a new line
         raise ImageFolderError(
             f"The path from {where} holds a tab or line break ({text!r}): on Windows, Python reads \\t, \\n, "
-            "\\a, \\b, \\f, \\v and \\r in a normal string as special characters. Write r\"C:\\Users\\me\\photos\" "
-            "(r before the quotes) or use forward slashes: \"C:/Users/me/photos\".")
+            '\\a, \\b, \\f, \\v and \\r in a normal string as special characters. Write r"C:\\Users\\me\\photos" '
+            '(r before the quotes) or use forward slashes: "C:/Users/me/photos".'
+        )
     if os.name != "nt" and re.match(r"^[A-Za-z]:[\\/]", text):
-        raise ImageFolderError(f"{text!r} (from {where}) is a Windows path, but this Python runs on "
-                               f"{'Colab or ' if 'COLAB_RELEASE_TAG' in os.environ else ''}Linux or macOS: give "
-                               "the folder's path on this machine (upload it first if it is on your own computer).")
+        raise ImageFolderError(
+            f"{text!r} (from {where}) is a Windows path, but this Python runs on "
+            f"{'Colab or ' if 'COLAB_RELEASE_TAG' in os.environ else ''}Linux or macOS: give "
+            "the folder's path on this machine (upload it first if it is on your own computer)."
+        )
     return Path(text).expanduser()
 
 
@@ -153,7 +166,8 @@ def _uploaded_files(upload) -> list[tuple[str, bytes]]:
             raise ImageFolderError(
                 f"The upload of {item.get('name')!r} arrived cut short ({len(content):,} of {size or '?'} bytes): "
                 "the widget sends files over the notebook's connection, which drops large ones (about 10 MB in "
-                "JupyterLab, 1 MB on Colab). Use the file browser instead: drag my_images.zip onto it.")
+                "JupyterLab, 1 MB on Colab). Use the file browser instead: drag my_images.zip onto it."
+            )
         files.append((item["name"], content))
     return files
 
@@ -161,8 +175,10 @@ def _uploaded_files(upload) -> list[tuple[str, bytes]]:
 def unpack_upload(name: str, content: bytes, target: Path) -> Path:
     """Unpack an uploaded zip of a photo folder; return the folder that holds the class folders."""
     if not name.lower().endswith(".zip"):
-        raise ImageFolderError(f"{name} is not a .zip file. Zip the folder that holds one subfolder per class "
-                               "(right-click > Compress on most systems) and upload the zip.")
+        raise ImageFolderError(
+            f"{name} is not a .zip file. Zip the folder that holds one subfolder per class "
+            "(right-click > Compress on most systems) and upload the zip."
+        )
     return _unpack(io.BytesIO(content), name, target)
 
 
@@ -176,8 +192,10 @@ def _unpack(stream, name: str, target: Path) -> Path:
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as err:
-        raise ImageFolderError(f"{name} is not a valid zip file ({err}): zip the folder again and re-upload "
-                               "(an upload that did not finish leaves a broken zip).") from err
+        raise ImageFolderError(
+            f"{name} is not a valid zip file ({err}): zip the folder again and re-upload "
+            "(an upload that did not finish leaves a broken zip)."
+        ) from err
     for member in archive.infolist():
         destination = (target / member.filename).resolve()
         if target.resolve() not in destination.parents and destination != target.resolve():
@@ -213,8 +231,9 @@ def fallback_image_folder(per_class: int | None = None, seed: int = 0) -> Path:
         for cls, (dataset, folder) in FALLBACK_CLASSES.items():
             spec = dataset_spec(dataset)
             root = fetch_dataset(dataset)
-            photos = sorted(p for split in (spec.train_split, spec.val_split)
-                            for p in (root / split / folder).iterdir() if p.is_file())
+            photos = sorted(
+                p for split in (spec.train_split, spec.val_split) for p in (root / split / folder).iterdir() if p.is_file()
+            )
             random.Random(f"{seed}-{cls}").shuffle(photos)
             (staging / cls).mkdir()
             for photo in sorted(photos[:limit]):
@@ -253,8 +272,7 @@ def export_folder(name: str, here: str | os.PathLike | None = None) -> Path:
     raise ImageFolderError(f"Could not make a new export folder in {base}: remove old exports you no longer need.")
 
 
-def split_without_leakage(audit: FolderAudit, val_fraction: float = 0.2, test_fraction: float = 0.2,
-                          seed: int = 0) -> Splits:
+def split_without_leakage(audit: FolderAudit, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0) -> Splits:
     """Train / validation / test samples ``(path, label)``, stratified by class.
 
     Each class gets about ``test_fraction`` and ``val_fraction`` of its photos (at least one
@@ -279,7 +297,8 @@ def split_without_leakage(audit: FolderAudit, val_fraction: float = 0.2, test_fr
                 f"Class {cls!r}: its {sum(len(f) for f in units.values())} photos form only {len(units)} group(s) of "
                 "the same scene (copies, look-alikes, or bursts shot within seconds of each other), so they cannot "
                 "be split into training, validation and test without leakage. Add photos of other scenes, taken "
-                "at other times, to its folder.")
+                "at other times, to its folder."
+            )
         order = sorted(units)
         rng.shuffle(order)
         total = sum(len(files) for files in units.values())

@@ -13,6 +13,7 @@ and another in the test set, the test measures memory. Two signals group them, w
 ``group_near_duplicates`` joins photos linked by either signal (or by identical bytes) into
 groups; ``helpers.my_images.split_without_leakage`` keeps each group in one split.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -71,9 +72,13 @@ def hash_distance(a: Fingerprint, b: Fingerprint) -> int:
     return int(a.phash - b.phash)  # Hamming distance of the 64-bit hashes
 
 
-def group_near_duplicates(fingerprints: dict[Path, Fingerprint], classes: dict[Path, str],
-                          digests: dict[Path, str] | None = None, threshold: int = HASH_THRESHOLD,
-                          burst_seconds: float = BURST_SECONDS) -> list[NearDuplicateGroup]:
+def group_near_duplicates(
+    fingerprints: dict[Path, Fingerprint],
+    classes: dict[Path, str],
+    digests: dict[Path, str] | None = None,
+    threshold: int = HASH_THRESHOLD,
+    burst_seconds: float = BURST_SECONDS,
+) -> list[NearDuplicateGroup]:
     """Groups (two or more photos, one class each) linked by identical bytes, look or capture time."""
     parent = {path: path for path in fingerprints}
     reasons: dict[Path, set[str]] = {}
@@ -102,14 +107,19 @@ def group_near_duplicates(fingerprints: dict[Path, Fingerprint], classes: dict[P
                 join(a, b, "identical bytes")
             elif hash_distance(fa, fb) <= threshold:
                 join(a, b, f"look alike (hash distance <= {threshold})")
-            elif (fa.taken and fb.taken and fa.camera == fb.camera
-                  and abs((fa.taken - fb.taken).total_seconds()) <= burst_seconds):
+            elif fa.taken and fb.taken and fa.camera == fb.camera and abs((fa.taken - fb.taken).total_seconds()) <= burst_seconds:
                 join(a, b, f"burst (taken within {burst_seconds:g} s)")
     groups: dict[Path, list[Path]] = {}
     for path in fingerprints:
         groups.setdefault(root(path), []).append(path)
-    return sorted((NearDuplicateGroup(tuple(sorted(members)), ", ".join(sorted(reasons.get(key, ()))))
-                   for key, members in groups.items() if len(members) > 1), key=lambda g: g.paths)
+    return sorted(
+        (
+            NearDuplicateGroup(tuple(sorted(members)), ", ".join(sorted(reasons.get(key, ()))))
+            for key, members in groups.items()
+            if len(members) > 1
+        ),
+        key=lambda g: g.paths,
+    )
 
 
 def altered_copies(image):
@@ -162,12 +172,19 @@ def measure_threshold(fallback_root: Path, originals: int = 60, seed: int = 0) -
             nearest[a] = min(nearest.get(a, 64), d)
             nearest[b] = min(nearest.get(b, 64), d)
     every_copy = [d for ds in copy_distances.values() for d in ds]
-    table = {t: {"copies_grouped": sum(d <= t for d in every_copy) / len(every_copy),
-                 **{f"grouped: {name}": sum(d <= t for d in ds) / len(ds) for name, ds in copy_distances.items()},
-                 "false_merge_pairs": sum(d <= t for d in pair_distances) / len(pair_distances),
-                 "photos_merged": sum(d <= t for d in nearest.values()) / len(nearest)}
-             for t in range(0, 21)}
-    return {"photos": len(photos), "pairs": len(pair_distances), "originals": len(chosen),
-            "max_copy_distance": {name: max(ds) for name, ds in copy_distances.items()},
-            "by_threshold": table}
-
+    table = {
+        t: {
+            "copies_grouped": sum(d <= t for d in every_copy) / len(every_copy),
+            **{f"grouped: {name}": sum(d <= t for d in ds) / len(ds) for name, ds in copy_distances.items()},
+            "false_merge_pairs": sum(d <= t for d in pair_distances) / len(pair_distances),
+            "photos_merged": sum(d <= t for d in nearest.values()) / len(nearest),
+        }
+        for t in range(0, 21)
+    }
+    return {
+        "photos": len(photos),
+        "pairs": len(pair_distances),
+        "originals": len(chosen),
+        "max_copy_distance": {name: max(ds) for name, ds in copy_distances.items()},
+        "by_threshold": table,
+    }

@@ -1,4 +1,5 @@
 """Plots the lessons share: learning curves, image grids with predictions, confusion matrices."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -92,8 +93,11 @@ def show_images(images, labels, classes: Sequence[str], predictions=None, column
         else:
             guess = classes[int(predictions[i])]
             right = guess == label
-            ax.set_title(f"{RIGHT_MARK if right else WRONG_MARK} {guess}\n(true: {label})", fontsize=9,
-                         color=RIGHT_COLOUR if right else WRONG_COLOUR)
+            ax.set_title(
+                f"{RIGHT_MARK if right else WRONG_MARK} {guess}\n(true: {label})",
+                fontsize=9,
+                color=RIGHT_COLOUR if right else WRONG_COLOUR,
+            )
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -107,7 +111,12 @@ def plot_confusion_matrix(y_true, y_pred, classes: Sequence[str], title: str = "
 
     fig, ax = plt.subplots(figsize=(3.5, 3.5))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(range(len(classes))), display_labels=list(classes), ax=ax, colorbar=False,
+        y_true,
+        y_pred,
+        labels=list(range(len(classes))),
+        display_labels=list(classes),
+        ax=ax,
+        colorbar=False,
         cmap=HEATMAP_CMAP,
     )
     ax.set_title(title)

@@ -21,6 +21,7 @@ correct: answers are converted to plain strings first and never compared with ``
 To add a question, call ``make_question("q16", answer, hint="...", kind=..., options=...)``
 in a Python session and paste the returned entry into ``QUESTIONS``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,9 @@ def _digest(question_id: str, canonical: str) -> str:
     return hashlib.sha256(f"{SALT}:{question_id}:{canonical}".encode()).hexdigest()
 
 
-def answer_hash(question_id: str, answer: Any, kind: str | None = None, options: str | None = None,
-                decimals: int | None = None) -> str:
+def answer_hash(
+    question_id: str, answer: Any, kind: str | None = None, options: str | None = None, decimals: int | None = None
+) -> str:
     """The salted SHA-256 of an answer, as stored in ``QUESTIONS``.
 
     For a registered question the kind, options and decimals default to the registered ones.
@@ -99,19 +101,28 @@ def answer_hash(question_id: str, answer: Any, kind: str | None = None, options:
     kind = kind or spec.get("kind")
     if kind is None:
         raise ValueError(f"{question_id!r} is not registered: pass kind= (one of {', '.join(KINDS)}).")
-    canonical = normalise(kind, answer, options or spec.get("options", "abcd"), decimals if decimals is not None
-                          else spec.get("decimals", 2))
+    canonical = normalise(
+        kind, answer, options or spec.get("options", "abcd"), decimals if decimals is not None else spec.get("decimals", 2)
+    )
     if canonical is None:
         raise ValueError(f"{answer!r} is not a valid answer for a {kind!r} question.")
     return _digest(question_id, canonical)
 
 
-def make_question(question_id: str, answer: Any, hint: str, kind: str | None = None, options: str = "abcd",
-                  decimals: int = 2) -> dict[str, Any]:
+def make_question(
+    question_id: str, answer: Any, hint: str, kind: str | None = None, options: str = "abcd", decimals: int = 2
+) -> dict[str, Any]:
     """A ``QUESTIONS`` entry for a new question (the answer itself is not kept)."""
     if kind is None:
-        kind = ("bool" if isinstance(answer, bool) else "int" if isinstance(answer, int)
-                else "float" if isinstance(answer, float) else "choice")
+        kind = (
+            "bool"
+            if isinstance(answer, bool)
+            else "int"
+            if isinstance(answer, int)
+            else "float"
+            if isinstance(answer, float)
+            else "choice"
+        )
     entry: dict[str, Any] = {"kind": kind, "hint": hint}
     if kind == "choice":
         entry["options"] = options
@@ -128,9 +139,7 @@ def _spec(question_id: str) -> dict[str, Any]:
     try:
         return QUESTIONS[question_id]
     except KeyError:
-        raise UnknownNameError(
-            f"Unknown question {question_id!r}. The questions are: {', '.join(QUESTIONS)}."
-        ) from None
+        raise UnknownNameError(f"Unknown question {question_id!r}. The questions are: {', '.join(QUESTIONS)}.") from None
 
 
 def _expected_form(spec: dict[str, Any]) -> str:
@@ -152,7 +161,7 @@ def _candidates(question_id: str, spec: dict[str, Any], answer: Any) -> list[str
     if spec["kind"] != "float":
         return [canonical]
     decimals = spec.get("decimals", 2)
-    unit = 10.0 ** -decimals
+    unit = 10.0**-decimals
     value = float(canonical)
     return [f"{round(value + k * unit, decimals):.{decimals}f}" for k in (0, -1, 1)]
 
@@ -191,89 +200,91 @@ def check_all(answers: Mapping[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- the course quiz (05_quiz)
 
-QUESTIONS.update({
-    "q1": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Section 1 of the concepts lesson names the two tasks.",
-        "hash": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",
-    },
-    "q2": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
-        "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
-    },
-    "q3": {
-        "kind": "bool",
-        "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
-        "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
-    },
-    "q4": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
-        "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
-    },
-    "q5": {
-        "kind": "bool",
-        "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
-        "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
-    },
-    "q6": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
-        "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
-    },
-    "q7": {
-        "kind": "int",
-        "hint": "Count one weight per input feature, then add the bias.",
-        "hash": "411ab5e62747a41d75f2b5220c8c788380154eb86dd624fd0bd7d0d6f34c1506",
-    },
-    "q8": {
-        "kind": "int",
-        "hint": "Multiply the three dimensions of the feature map.",
-        "hash": "51e1980199aba57a4290fdabd42038ffa124f25b2a296a04e06358af43b09f34",
-    },
-    "q9": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
-        "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
-    },
-    "q10": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
-        "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
-    },
-    "q11": {
-        "kind": "bool",
-        "hint": "What would large updates do to weights that are already good?",
-        "hash": "b6a332238234f535b7b1cbb4645a0af69e9146ac63cb4796096e63dff20e9a7b",
-    },
-    "q12": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
-        "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
-    },
-    "q13": {
-        "kind": "choice",
-        "options": "abcd",
-        "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
-        "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
-    },
-    "q14": {
-        "kind": "int",
-        "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
-        "hash": "cc6ccfbc28481f49cb1430da136974650067ce66d0d6e0c3f6732fe17c156609",
-    },
-    "q15": {
-        "kind": "float",
-        "decimals": 2,
-        "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
-        "hash": "f88f51e6102a0760ab36424124c03fea8b93de08d567f396a7df04a035e3658c",
-    },
-})
+QUESTIONS.update(
+    {
+        "q1": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Section 1 of the concepts lesson names the two tasks.",
+            "hash": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",
+        },
+        "q2": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
+            "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
+        },
+        "q3": {
+            "kind": "bool",
+            "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
+            "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
+        },
+        "q4": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
+            "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
+        },
+        "q5": {
+            "kind": "bool",
+            "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
+            "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
+        },
+        "q6": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
+            "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
+        },
+        "q7": {
+            "kind": "int",
+            "hint": "Count one weight per input feature, then add the bias.",
+            "hash": "411ab5e62747a41d75f2b5220c8c788380154eb86dd624fd0bd7d0d6f34c1506",
+        },
+        "q8": {
+            "kind": "int",
+            "hint": "Multiply the three dimensions of the feature map.",
+            "hash": "51e1980199aba57a4290fdabd42038ffa124f25b2a296a04e06358af43b09f34",
+        },
+        "q9": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
+            "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
+        },
+        "q10": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
+            "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
+        },
+        "q11": {
+            "kind": "bool",
+            "hint": "What would large updates do to weights that are already good?",
+            "hash": "b6a332238234f535b7b1cbb4645a0af69e9146ac63cb4796096e63dff20e9a7b",
+        },
+        "q12": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
+            "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
+        },
+        "q13": {
+            "kind": "choice",
+            "options": "abcd",
+            "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
+            "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
+        },
+        "q14": {
+            "kind": "int",
+            "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
+            "hash": "cc6ccfbc28481f49cb1430da136974650067ce66d0d6e0c3f6732fe17c156609",
+        },
+        "q15": {
+            "kind": "float",
+            "decimals": 2,
+            "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
+            "hash": "f88f51e6102a0760ab36424124c03fea8b93de08d567f396a7df04a035e3658c",
+        },
+    }
+)

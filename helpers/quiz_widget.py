@@ -11,6 +11,7 @@ The script runs wherever HTML outputs may run scripts: in JupyterLab and Noteboo
 produced in the session (trusted), on Colab, and on the Jupyter Book pages. It carries its
 own SHA-256 because ``crypto.subtle`` exists only on https or localhost pages.
 """
+
 from __future__ import annotations
 
 import html
@@ -111,20 +112,31 @@ def widget_html(question_id: str) -> str:
     spec = _spec(question_id)
     kind = spec["kind"]
     attributes = {
-        "question": question_id, "kind": kind, "hash": spec["hash"], "salt": SALT,
-        "hint": spec["hint"], "form": _expected_form(spec), "decimals": str(spec.get("decimals", 2)),
+        "question": question_id,
+        "kind": kind,
+        "hash": spec["hash"],
+        "salt": SALT,
+        "hint": spec["hint"],
+        "form": _expected_form(spec),
+        "decimals": str(spec.get("decimals", 2)),
     }
     data = " ".join(f'data-{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
     if kind == "choice":
         controls = "".join(f'<button type="button" data-answer="{o}">{o}</button>' for o in spec["options"])
     elif kind == "bool":
-        controls = '<button type="button" data-answer="true">True</button><button type="button" data-answer="false">False</button>'
+        controls = (
+            '<button type="button" data-answer="true">True</button><button type="button" data-answer="false">False</button>'
+        )
     else:
-        controls = (f'<input type="text" inputmode="decimal" aria-label="answer to {question_id}">'
-                    '<button type="button" class="tl-quiz-check">Check</button>')
-    return (f'{STYLE}<div class="tl-quiz" {data}><span>Try it: </span>{controls}'
-            f'<span class="tl-quiz-feedback" role="status" aria-live="polite"></span></div>'
-            f"<script>{SCRIPT}</script>")
+        controls = (
+            f'<input type="text" inputmode="decimal" aria-label="answer to {question_id}">'
+            '<button type="button" class="tl-quiz-check">Check</button>'
+        )
+    return (
+        f'{STYLE}<div class="tl-quiz" {data}><span>Try it: </span>{controls}'
+        f'<span class="tl-quiz-feedback" role="status" aria-live="polite"></span></div>'
+        f"<script>{SCRIPT}</script>"
+    )
 
 
 class QuizWidget:
@@ -138,8 +150,9 @@ class QuizWidget:
         return self._html
 
     def __repr__(self) -> str:
-        return (f"Question {self.question_id}: clickable answers show where HTML outputs run "
-                "(JupyterLab, Colab, the course website).")
+        return (
+            f"Question {self.question_id}: clickable answers show where HTML outputs run (JupyterLab, Colab, the course website)."
+        )
 
 
 def ask(question_id: str) -> QuizWidget:

@@ -3,6 +3,7 @@
 Every number a lesson reports about itself (accuracy, training time, parameters) is written
 here by the notebook that computed it, so comparison tables are read, never typed.
 """
+
 from __future__ import annotations
 
 import json

@@ -15,6 +15,7 @@ the environment variables, then every framework the lesson uses is asked for a G
 is kept in one ``RunSettings``, so the sentence the first cell prints is what every later ``pick()``
 does, whatever the lesson imports in between.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +30,13 @@ from typing import Any, TypeVar
 from .config import env_choice, env_flag, env_text
 
 __all__ = [
-    "describe_device", "environment_report", "mode", "pick", "quiet_native_startup", "seed_everything", "torch_device",
+    "describe_device",
+    "environment_report",
+    "mode",
+    "pick",
+    "quiet_native_startup",
+    "seed_everything",
+    "torch_device",
 ]
 
 T = TypeVar("T")
@@ -87,8 +94,7 @@ def _frameworks(frameworks) -> tuple[str, ...]:
     for name in frameworks:
         key = _FRAMEWORKS.get(str(name).lower())
         if key is None:
-            raise ValueError(f"Unknown framework {name!r}: name the ones the lesson uses, from "
-                             f"{', '.join(sorted(_FRAMEWORKS))}.")
+            raise ValueError(f"Unknown framework {name!r}: name the ones the lesson uses, from {', '.join(sorted(_FRAMEWORKS))}.")
         if key not in found:
             found.append(key)
     return tuple(found)
@@ -98,12 +104,17 @@ def _environment_settings(frameworks: tuple[str, ...]) -> RunSettings | None:
     """The settings the environment imposes (nbgrader, ``TL_COURSE_QUICK``, ``TL_COURSE_MODE``),
     else None: then the machine decides."""
     if env_text("NBGRADER_EXECUTION"):
-        return RunSettings("grading", "grading mode: nbgrader is executing this notebook, so the walkthrough "
-                                      "runs on tiny data.", frameworks)
+        return RunSettings(
+            "grading", "grading mode: nbgrader is executing this notebook, so the walkthrough runs on tiny data.", frameworks
+        )
     chosen = env_choice(MODE_VARIABLE, CHOSEN_MODES, "unset it (full with a GPU, cpu without)")
     if env_flag("TL_COURSE_QUICK") or chosen == "quick":
-        return RunSettings("quick", "quick mode (TL_COURSE_QUICK=1 or TL_COURSE_MODE=quick): tiny data, a first "
-                                    "look; its numbers are not the lesson's results.", frameworks)
+        return RunSettings(
+            "quick",
+            "quick mode (TL_COURSE_QUICK=1 or TL_COURSE_MODE=quick): tiny data, a first "
+            "look; its numbers are not the lesson's results.",
+            frameworks,
+        )
     if chosen:
         return RunSettings(chosen, f"{chosen} mode, because {MODE_VARIABLE}={chosen} was asked for.", frameworks)
     return None
@@ -112,6 +123,7 @@ def _environment_settings(frameworks: tuple[str, ...]) -> RunSettings | None:
 def _machine_settings(frameworks: tuple[str, ...], accelerators: dict[str, str | None], nvidia: bool) -> RunSettings:
     """Full mode when every framework the lesson uses has a GPU, else the CPU budget, with the
     reason (pure logic, so that tests can give it any machine)."""
+
     def settings(mode: str, reason: str) -> RunSettings:
         return RunSettings(mode, reason, frameworks, dict(accelerators))
 
@@ -122,16 +134,20 @@ def _machine_settings(frameworks: tuple[str, ...], accelerators: dict[str, str |
         return settings("full", f"full mode: a GPU was found ({devices}), so the lesson runs its whole recipe.")
     if not frameworks and nvidia:
         return settings("full", "full mode: a GPU was found, so the lesson runs its whole recipe.")
-    budget = ("so a lesson that would take too long on a CPU runs smaller settings, measured to fit a laptop "
-              f"(its settings cell says which; most lessons run in full). {MODE_VARIABLE}=full runs the whole "
-              "recipe here.")
+    budget = (
+        "so a lesson that would take too long on a CPU runs smaller settings, measured to fit a laptop "
+        f"(its settings cell says which; most lessons run in full). {MODE_VARIABLE}=full runs the whole "
+        "recipe here."
+    )
     if found or nvidia:  # a GPU is there, but not for every framework this lesson uses
         lacking = " and ".join(_NAMES[name] for name in missing)
         seen = "; ".join(f"{_NAMES[name]} uses {device}" for name, device in found.items()) or "an NVIDIA GPU is installed"
         fix = ""
         if "tensorflow" in missing and (nvidia or "cuda" in found.values()):
-            fix = (" To use the GPU, install TensorFlow with GPU support (`make setup GPU=1`, or "
-                   "`pip install tensorflow[and-cuda]` on Linux) and restart the kernel.")
+            fix = (
+                " To use the GPU, install TensorFlow with GPU support (`make setup GPU=1`, or "
+                "`pip install tensorflow[and-cuda]` on Linux) and restart the kernel."
+            )
         return settings("cpu", f"cpu mode: {lacking} sees no GPU here ({seen}), {budget}{fix}")
     return settings("cpu", f"cpu mode: no GPU was found, {budget}")
 

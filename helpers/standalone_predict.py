@@ -9,6 +9,7 @@ and after shipping.
 
 Command line: ``python predict.py photo.jpg [more.png ...]`` prints one JSON line per photo.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,18 +113,19 @@ def preprocess(img, image_size: int, fit: str = "crop"):
         from PIL import Image
 
         scale = image_size / max(img.size)
-        resized = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                             Image.Resampling.BILINEAR)
+        resized = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR)
         square = Image.new("RGB", (image_size, image_size), PAD_COLOUR)
         square.paste(resized, ((image_size - resized.width) // 2, (image_size - resized.height) // 2))
         return transforms.ToTensor()(square)
     if fit != "crop":
         raise ValueError(f"fit must be 'crop' or 'pad', got {fit!r}")
-    return transforms.Compose([
-        transforms.Resize(round(image_size * 256 / 224)),
-        transforms.CenterCrop(image_size),
-        transforms.ToTensor(),
-    ])(img)
+    return transforms.Compose(
+        [
+            transforms.Resize(round(image_size * 256 / 224)),
+            transforms.CenterCrop(image_size),
+            transforms.ToTensor(),
+        ]
+    )(img)
 
 
 def predict(path, folder=None):

@@ -8,6 +8,7 @@ framework caches. What lives inside them is known by the registry entry that own
 - Pretrained weights live in the frameworks' own caches (torch hub, ``~/.keras/models``),
   so they are shared with every other project on the machine.
 """
+
 from __future__ import annotations
 
 import os

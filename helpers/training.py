@@ -3,6 +3,7 @@
 The lessons write the transfer-learning decisions themselves (what to freeze, which head,
 which parameters the optimiser sees, the learning rates); these loops only run epochs.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,9 +32,7 @@ class History:
         return sum(r["seconds"] for r in self.records)
 
 
-def run_epoch(
-    model, loader, loss_fn, device, optimizer=None, desc: str = "", progress: bool = True, train_mode_hook=None
-):
+def run_epoch(model, loader, loss_fn, device, optimizer=None, desc: str = "", progress: bool = True, train_mode_hook=None):
     """One pass over ``loader``; trains when an optimizer is given. Returns (loss, accuracy).
 
     ``train_mode_hook(model)`` runs right after ``model.train()``: lessons use it to keep
@@ -92,9 +91,7 @@ def fit(
     bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     for _ in bar:
         start = time.perf_counter()
-        train_loss, train_acc = run_epoch(
-            model, loaders["train"], loss_fn, device, optimizer, "train", progress, train_mode_hook
-        )
+        train_loss, train_acc = run_epoch(model, loaders["train"], loss_fn, device, optimizer, "train", progress, train_mode_hook)
         val_loss, val_acc = run_epoch(model, loaders["val"], loss_fn, device, None, "val", progress)
         if scheduler is not None:
             scheduler.step()

@@ -4,6 +4,7 @@ Found through ``JUPYTER_CONFIG_PATH=<repo>/jupyter_config``, which both set. The
 from the repo root: nbgrader's formgrader and assignment list read ``nbgrader_config.py`` from
 the server's working directory.
 """
+
 import os
 
 c = get_config()  # noqa: F821 - provided by Jupyter

@@ -4,6 +4,7 @@ Playwright's own browser download cannot work offline, so it drives the system's
 ``/usr/bin/chromium`` (Debian's ``chromium`` package, installed by ``make browser``).
 The flags keep Chromium from reaching out to Google's services, which this network refuses.
 """
+
 from __future__ import annotations
 
 import contextlib

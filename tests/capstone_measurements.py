@@ -19,6 +19,7 @@ other engineers sharing the CPU), 200 photos per class (794 after placeholders a
 - 5-fold CV of the phase-1 head at 224 px: crop 0.974 +- 0.014, pad 0.965 +- 0.014 (std over folds):
   the difference (0.009) is inside the spread, so the lesson keeps "crop" as its default.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ def pooled_features(paths, image_size, fit):
     out = []
     with torch.no_grad():
         for first in range(0, len(paths), 32):
-            batch = torch.stack([normalise(preprocess(load_rgb(p), image_size, fit)) for p in paths[first:first + 32]])
+            batch = torch.stack([normalise(preprocess(load_rgb(p), image_size, fit)) for p in paths[first : first + 32]])
             out.append(backbone.features(batch).mean(dim=(2, 3)))
     return torch.cat(out)
 
@@ -77,10 +78,14 @@ def main(per_class: int = 200) -> dict:
     root = fallback_image_folder(per_class)
     result = {"per_class": per_class}
     threshold = measure_threshold(root)
-    result["near_duplicates"] = {"threshold": HASH_THRESHOLD, "photos": threshold["photos"],
-                                 "pairs": threshold["pairs"], "originals": threshold["originals"],
-                                 "max_copy_distance": threshold["max_copy_distance"],
-                                 "at_threshold": threshold["by_threshold"][HASH_THRESHOLD]}
+    result["near_duplicates"] = {
+        "threshold": HASH_THRESHOLD,
+        "photos": threshold["photos"],
+        "pairs": threshold["pairs"],
+        "originals": threshold["originals"],
+        "max_copy_distance": threshold["max_copy_distance"],
+        "at_threshold": threshold["by_threshold"][HASH_THRESHOLD],
+    }
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     paths = [p for c in classes for p in sorted((root / c).iterdir())]
     y = torch.tensor([classes.index(p.parent.name) for p in paths])
@@ -94,8 +99,12 @@ def main(per_class: int = 200) -> dict:
         start = time.perf_counter()
         x = pooled_features(paths, 224, fit)
         scores = cv_head(x, y)
-        result[f"cv_{fit}"] = {"mean": float(np.mean(scores)), "std": float(np.std(scores, ddof=1)),
-                               "folds": scores, "seconds": time.perf_counter() - start}
+        result[f"cv_{fit}"] = {
+            "mean": float(np.mean(scores)),
+            "std": float(np.std(scores, ddof=1)),
+            "folds": scores,
+            "seconds": time.perf_counter() - start,
+        }
     return result
 
 

@@ -2,6 +2,7 @@
 
 Set before any kernel starts, so notebooks executed by nbval and nbgrader inherit it.
 """
+
 from __future__ import annotations
 
 import os

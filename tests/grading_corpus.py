@@ -6,6 +6,7 @@ compares with the gradebook cell by cell. Students are graded in name order, so 
 submission ``zz_correct_after_the_bad_ones`` comes after every bad one in the same run, and
 ``zz_correct_last`` (a late one) in a run of its own.
 """
+
 from __future__ import annotations
 
 import ast
@@ -71,8 +72,7 @@ def _defined_names(source: str) -> tuple[list[str], list[str]]:
     """Functions and plain variables a solution cell defines (its answer)."""
     tree = ast.parse(source)
     functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-    variables = [t.id for node in tree.body if isinstance(node, ast.Assign)
-                 for t in node.targets if isinstance(t, ast.Name)]
+    variables = [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
     return functions, variables
 
 
@@ -132,8 +132,9 @@ def build(lesson: str, solution, released) -> list[Crafted]:
 
     if lesson == "05_quiz":  # the cheapest lesson to replay: a loop that swallows the interrupt
         stubborn = copy.deepcopy(solution)
-        _cell(stubborn, ex3).source = ("import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
-                                       "    except KeyboardInterrupt:\n        pass\n") + _cell(stubborn, ex3).source
+        _cell(stubborn, ex3).source = (
+            "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass\n"
+        ) + _cell(stubborn, ex3).source
         corpus.append(Crafted("loop_ignoring_interrupt", stubborn, loses={ex3}))
 
     # exercise 1's answer lives in a cell the student added above it (what Validate accepts), and
@@ -172,16 +173,20 @@ def write(folder: Path, lesson: str, crafted: Crafted) -> Path:
 def expected_scores(solution, crafted: Crafted) -> dict[str, float]:
     """Points each test cell deserves for ``crafted``."""
     lost_tests = {test for exercise, tests in exercises(solution) if exercise in crafted.loses for test in tests}
-    points = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"])
-              for c in solution.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    points = {
+        c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"])
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
     # manually graded answers (grade and solution: lesson 06's decisions) score 0 until a person grades them
-    manual = {c.metadata.nbgrader["grade_id"] for c in solution.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")}
-    return {cell: 0.0 if crafted.zero or cell in lost_tests or cell in manual else value
-            for cell, value in points.items()}
+    manual = {
+        c.metadata.nbgrader["grade_id"]
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")
+    }
+    return {cell: 0.0 if crafted.zero or cell in lost_tests or cell in manual else value for cell, value in points.items()}
 
 
 def autograded_size(workspace: Path, student: str, lesson: str) -> int:
     path = workspace / "nbgrader" / "autograded" / student / lesson / f"{lesson}.ipynb"
     return len(path.read_bytes())
-

@@ -8,6 +8,7 @@ run against main and against a branch:
 
 It only uses ``grade``, ``prepare_workspace`` and ``load_api``, which main has too.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 from grading_corpus import Crafted, write
-from hostile_corpus import ATTACKERS, SECRETS, TERMINAL_ESCAPE, Targets, build, verdicts
+from hostile_corpus import SECRETS, TERMINAL_ESCAPE, Targets, build, verdicts
 
 from autograder.grading import grade
 from autograder.workspace import load_api, prepare_workspace
@@ -77,13 +78,15 @@ def hostile(tmp: Path) -> dict:
         notebook = workspace / "nbgrader" / "autograded" / crafted.student / LESSON / f"{LESSON}.ipynb"
         for name, verdict in verdicts(nbformat.read(notebook, as_version=4)).items():
             result[name] = verdict.split(" (")[0] + " (" + verdict.split(" (", 1)[-1][:70]
-    leaks = sorted({name for p in workspace.rglob("*") if p.is_file()
-                    for name, value in SECRETS.items() if value.encode() in p.read_bytes()})
+    leaks = sorted(
+        {name for p in workspace.rglob("*") if p.is_file() for name, value in SECRETS.items() if value.encode() in p.read_bytes()}
+    )
     result["secrets in written files"] = ", ".join(leaks) or "none"
     notebook = workspace / "nbgrader" / "autograded" / "hostile_escalate" / LESSON / f"{LESSON}.ipynb"
     outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(notebook, as_version=4).cells])
     result["script/onerror/iframe in autograded outputs"] = str(
-        [live for live in ("<script", "onerror", "<iframe", '"application/javascript":') if live in outputs])
+        [live for live in ("<script", "onerror", "<iframe", '"application/javascript":') if live in outputs]
+    )
     result["student script ran in Chromium (feedback)"] = _chromium(run.feedback("hostile_escalate", LESSON))
     result["raw escape on the grader's stderr"] = str(TERMINAL_ESCAPE.encode() in stderr_file.read_bytes())
     result["statuses"] = str({o.student: o.status for o in run.outcomes})
@@ -149,8 +152,10 @@ def cheats_links_budget(tmp: Path) -> dict:
     os.environ["TL_COURSE_NOTEBOOK_TIMEOUT"] = "20"
     lines: list[str] = []
     run = grade(subs, workspace, [LESSON], echo=lines.append, jobs=2)
-    result = {o.student: f"{o.status} {o.score:g}/{o.max_score:g}" + (f" in {o.seconds:.0f} s" if o.seconds else "")
-              for o in run.outcomes}
+    result = {
+        o.student: f"{o.status} {o.score:g}/{o.max_score:g}" + (f" in {o.seconds:.0f} s" if o.seconds else "")
+        for o in run.outcomes
+    }
     result["moodle.zip"] = next((line for line in lines if "moodle.zip" in line), "unpacked")[:90]
     return result
 

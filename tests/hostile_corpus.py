@@ -5,6 +5,7 @@ points), tries one thing the sandbox must stop, and prints one line ``ATTACK <na
 where the verdict starts with ``blocked`` when the attempt failed. Every attack is bounded, so a
 broken sandbox costs the test machine a little, not its disk, memory or process table.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,10 +15,10 @@ from pathlib import Path
 
 from grading_corpus import Crafted, exercises
 
-_REPORT = '''
+_REPORT = """
 def _report(name, ok, detail):
     print(f"ATTACK {name}: {'blocked' if ok else 'SUCCEEDED'} ({detail})")
-'''
+"""
 
 
 @dataclass
@@ -43,10 +44,12 @@ SECRETS = {
     "TF_VAR_db_password": "tfvar-secret-a1a2",
 }
 # what a student's HTML output tries to run in the reader's browser (feedback, formgrader)
-SCRIPT_PAYLOAD = ('<script>window.__tl_pwned = "script"</script>'
-                  '<img src="x" onerror="window.__tl_pwned = &quot;onerror&quot;">'
-                  '<a href="javascript:window.__tl_pwned=1" id="tl-link">link</a>'
-                  '<iframe srcdoc="&lt;script&gt;parent.__tl_pwned = 1&lt;/script&gt;"></iframe>')
+SCRIPT_PAYLOAD = (
+    '<script>window.__tl_pwned = "script"</script>'
+    '<img src="x" onerror="window.__tl_pwned = &quot;onerror&quot;">'
+    '<a href="javascript:window.__tl_pwned=1" id="tl-link">link</a>'
+    '<iframe srcdoc="&lt;script&gt;parent.__tl_pwned = 1&lt;/script&gt;"></iframe>'
+)
 # escape sequence a kernel writes to stderr: sets the title of the grader's terminal
 TERMINAL_ESCAPE = "\x1b]0;tl-pwned-title\x07"
 
@@ -79,40 +82,41 @@ def _write(name: str, paths: list[Path]) -> str:
 def _subprocess_attack(name: str, code: str, judge: str) -> str:
     """Run ``code`` in a child Python (a process of its own, as an attacker would); ``judge``
     reads its ``_out`` (stdout) and ``_rc`` and sets ``_ok`` (True: blocked) and ``_detail``."""
-    return f'''
+    return f"""
 import subprocess as _subprocess, sys as _sys
 _child = _subprocess.run([_sys.executable, "-c", {code!r}], capture_output=True, text=True, timeout=30)
 _out, _rc = _child.stdout.strip(), _child.returncode
 {judge}
 _report({name!r}, _ok, _detail)
-'''
+"""
 
 
 def attacks(t: Targets) -> dict[str, str]:
     """Attack name -> solution-cell source."""
     nbgrader = t.workspace / "nbgrader"
     notebook = f"{t.lesson}.ipynb"
-    victim = [nbgrader / "submitted" / t.victim / t.lesson / notebook,
-              nbgrader / "autograded" / t.victim / t.lesson / notebook]
+    victim = [nbgrader / "submitted" / t.victim / t.lesson / notebook, nbgrader / "autograded" / t.victim / t.lesson / notebook]
     sources = {
         "read_other_students_notebook": _read("read_other_students_notebook", victim),
         "read_gradebook": _read("read_gradebook", [nbgrader / "gradebook.db"]),
-        "read_hidden_tests": _read("read_hidden_tests", [t.workspace / "solutions" / t.lesson / notebook,
-                                                          t.repo / "solutions" / t.lesson / notebook]),
+        "read_hidden_tests": _read(
+            "read_hidden_tests", [t.workspace / "solutions" / t.lesson / notebook, t.repo / "solutions" / t.lesson / notebook]
+        ),
         "write_gradebook": _write("write_gradebook", [nbgrader / "gradebook.db"]),
         "write_grades_csv": _write("write_grades_csv", [t.workspace / "grades.csv"]),
         "write_other_students_feedback": _write(
-            "write_other_students_feedback", [nbgrader / "feedback" / t.victim / t.lesson / f"{t.lesson}.html"]),
-        "network": f'''
+            "write_other_students_feedback", [nbgrader / "feedback" / t.victim / t.lesson / f"{t.lesson}.html"]
+        ),
+        "network": f"""
 import socket as _socket
 try:
     _socket.create_connection(("127.0.0.1", {t.port}), timeout=3).close()
     _report("network", False, "connected to the grader's host")
 except OSError as _err:
     _report("network", True, type(_err).__name__ + ": " + str(_err))
-''',
+""",
         # bounded: at most 4096 processes, each an exec'd `sleep` (no copy of the kernel's memory)
-        "fork_bomb": '''
+        "fork_bomb": """
 import os as _os, signal as _signal
 _children = []
 try:
@@ -124,9 +128,9 @@ except OSError as _err:
 for _pid in _children:
     _os.kill(_pid, _signal.SIGKILL)
     _os.waitpid(_pid, 0)
-''',
+""",
         # bounded: at most 64 GiB of address space, never touched (no real memory used without a limit)
-        "allocate_memory": '''
+        "allocate_memory": """
 import mmap as _mmap
 _chunks = []
 try:
@@ -138,8 +142,8 @@ except (OSError, MemoryError) as _err:
 for _chunk in _chunks:
     _chunk.close()
 del _chunks
-''',
-        "kill_parent": '''
+""",
+        "kill_parent": """
 import os as _os, signal as _signal
 _parent = _os.getppid()
 _visible = sorted(int(p) for p in _os.listdir("/proc") if p.isdigit())
@@ -149,9 +153,9 @@ except OSError:
     pass
 # the grader is outside this pid namespace: the kernel's parent is the sandbox's own init
 _report("kill_parent", _parent == 1, f"parent pid {_parent}; processes visible: {_visible}")
-''',
+""",
         # bounded: at most 1 GiB into the notebook's folder
-        "fill_disk": '''
+        "fill_disk": """
 _written = 0
 try:
     with open("fill.bin", "wb") as _handle:
@@ -165,8 +169,8 @@ except OSError as _err:
 import os as _os
 if _os.path.exists("fill.bin"):
     _os.remove("fill.bin")
-''',
-        "read_secrets": f'''
+""",
+        "read_secrets": f"""
 import os as _os
 _names = {sorted(SECRETS)!r}
 _seen = {{n: _os.environ[n] for n in _names if n in _os.environ}}
@@ -176,21 +180,27 @@ except OSError:
     pass
 print(_seen)  # into the output: the feedback would carry it
 _report("read_secrets", not any(n in _seen for n in _names), f"{{len(_seen)}} found")
-''',
+""",
         # a user namespace of its own: full capabilities inside it (root mode without a filter)
-        "user_namespace": _subprocess_attack("user_namespace", '''
+        "user_namespace": _subprocess_attack(
+            "user_namespace",
+            """
 import ctypes, sys
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.unshare(0x10000000) != 0:
     print("errno", ctypes.get_errno())
     sys.exit(0)
 print([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0])
-''', '''
+""",
+            """
 _ok = _out.startswith("errno") or _out.strip("0") == ""
 _detail = "unshare(CLONE_NEWUSER): " + (_out or f"exit {_rc}")
-'''),
+""",
+        ),
         # keystrokes pushed into a terminal: a pty the attacker owns stands in for the grader's
-        "tiocsti": _subprocess_attack("tiocsti", '''
+        "tiocsti": _subprocess_attack(
+            "tiocsti",
+            """
 import fcntl, os, termios
 os.setsid()
 master, slave = os.openpty()
@@ -200,21 +210,23 @@ try:
     print("injected")
 except OSError as err:
     print("refused", err.errno)
-''', '''
+""",
+            """
 _ok = not _out.startswith("injected")
 _detail = "TIOCSTI: " + (_out or f"exit {_rc}")
-'''),
-        "html_script": f'''
+""",
+        ),
+        "html_script": f"""
 from IPython.display import HTML as _HTML, Javascript as _Javascript, display as _display
 _display(_HTML({SCRIPT_PAYLOAD!r}))
 _display(_Javascript("window.__tl_pwned = 'javascript'"))
 _report("html_script", True, "judged by the test: the autograded notebook and the feedback must be inert")
-''',
-        "terminal_escape": f'''
+""",
+        "terminal_escape": f"""
 import os as _os
 _os.write(2, {TERMINAL_ESCAPE!r}.encode())
 _report("terminal_escape", True, "judged by the test: the grader's stderr must not carry it raw")
-''',
+""",
     }
     return {name: _REPORT + textwrap.dedent(code) for name, code in sources.items()}
 
@@ -252,6 +264,6 @@ def verdicts(autograded) -> dict[str, str]:
         for output in cell.get("outputs", []):
             for line in output.get("text", "").splitlines():
                 if line.startswith("ATTACK "):
-                    name, _, verdict = line[len("ATTACK "):].partition(": ")
+                    name, _, verdict = line[len("ATTACK ") :].partition(": ")
                     found[name] = verdict
     return found

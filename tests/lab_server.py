@@ -7,6 +7,7 @@ runtime/config/data/settings/workspace folders so a developer's ~/.jupyter neith
 nor gets written to. The server runs in its own process group; `stop()` ends it and every process it
 started (kernels run in their own sessions) by process id, and checks that none is left.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -140,9 +141,7 @@ def lab_environment(workdir: Path) -> dict[str, str]:
     config_dir.mkdir(parents=True, exist_ok=True)
     exchange = workdir / "exchange"
     exchange.mkdir(exist_ok=True)
-    (config_dir / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
-    )
+    (config_dir / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n")
     # No autosave: the test opens committed lessons, and a save (JupyterLab rewrites kernel
     # metadata on open) would change them. Learners keep the default.
     docmanager = workdir / "user-settings" / "@jupyterlab" / "docmanager-extension"
@@ -168,7 +167,8 @@ def start_lab_server(workdir: Path, timeout: float = 120.0) -> LabServer:
     port, token = free_port(), secrets.token_hex(24)
     log_path = workdir / "jupyterlab.log"
     command = [
-        str(VENV_BIN / "jupyter"), "lab",
+        str(VENV_BIN / "jupyter"),
+        "lab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -185,8 +185,14 @@ def start_lab_server(workdir: Path, timeout: float = 120.0) -> LabServer:
     started = time.perf_counter()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=lab_environment(workdir), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+            command,
+            cwd=REPO_ROOT,
+            env=lab_environment(workdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     server = LabServer(process, port, token, workdir, log_path)
     try:
@@ -233,18 +239,32 @@ class KernelConnection:
 
     def execute(self, code: str, timeout: float = 300.0) -> CellResult:
         msg_id = uuid.uuid4().hex
-        self.socket.send(json.dumps({
-            "header": {
-                "msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                "session": self.session_id, "version": "5.3",
-                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            },
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {
-                "code": code, "silent": False, "store_history": True, "user_expressions": {},
-                "allow_stdin": False, "stop_on_error": True,
-            },
-        }))
+        self.socket.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": "test",
+                        "session": self.session_id,
+                        "version": "5.3",
+                        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         stdout, errors, status, idle = [], [], None, False
         deadline = time.monotonic() + timeout
         while status is None or not idle:

@@ -6,6 +6,7 @@ inline), kept as ``coursebook.notebooks.save_run`` writes it, so ``python -m cou
 publishes the very run the checks read. Under pytest-xdist the workers share one folder (the
 run's base temporary folder): a lock per lesson, and the first worker to need a lesson runs it.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,13 +72,18 @@ def unexpected_errors(nb) -> list[str]:
                 continue
             tagged = "raises-exception" in cell.get("metadata", {}).get("tags", [])
             if not (tagged and notebooks.nbgrader_role(cell)):
-                found.append(f"cell {index} (id {cell.get('id', '?')}): "
-                             f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")
+                found.append(
+                    f"cell {index} (id {cell.get('id', '?')}): {output.get('ename', 'Error')}: {output.get('evalue', '')}"
+                )
     return found
 
 
 def nbval_markers(nb) -> list[str]:
     """Cells that carry an nbval marker (the shared run would silently ignore it)."""
-    return [f"cell {index}: {marker}" for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
-            for marker in NBVAL_MARKERS
-            if marker in cell.source or marker.lower().replace("_", "-") in cell.get("metadata", {}).get("tags", [])]
+    return [
+        f"cell {index}: {marker}"
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for marker in NBVAL_MARKERS
+        if marker in cell.source or marker.lower().replace("_", "-") in cell.get("metadata", {}).get("tags", [])
+    ]

@@ -8,6 +8,7 @@ scene resized, re-encoded and cropped) and a burst (three shots one second apart
 ``EXPECTED_NOTES`` each fixed file to a fragment of its note; ``NEAR_DUPLICATE_GROUPS`` the
 groups the audit must find.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -113,7 +114,7 @@ def build_messy_folder(root: Path) -> Path:
     palette = Image.fromarray(blob("red", 105)).convert("P", palette=Image.Palette.ADAPTIVE)
     palette.save(red / "palette.png", transparency=0)
     Image.fromarray(blob("red", 106)).convert("CMYK").save(red / "cmyk.jpg")
-    sixteen = (blob("red", 107)[..., 0].astype(np.uint16) * 257)
+    sixteen = blob("red", 107)[..., 0].astype(np.uint16) * 257
     Image.fromarray(sixteen).save(red / "sixteen_bit.png")
     Image.fromarray(blob("red", 108)).convert("L").save(red / "grey.jpg")
     frames = [Image.fromarray(blob("red", 109)), Image.fromarray(blob("blue", 110))]

@@ -4,6 +4,7 @@ Each course gets its own folder and SQLite gradebook (SQLite is not thread-safe,
 gradebook with submissions refuses a changed set of notebooks). nbgrader runs as a
 subprocess from the course's own folder, so the repo's nbgrader_config.py is in effect.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,12 @@ class Course:
     def nbgrader(self, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
         env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
         return subprocess.run(
-            [os.path.join(VENV_BIN, "nbgrader"), *args], cwd=self.root, env=env,
-            capture_output=True, text=True, timeout=timeout,
+            [os.path.join(VENV_BIN, "nbgrader"), *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def generate(self, lesson: str) -> Path:

@@ -3,6 +3,7 @@
 It writes only into a temporary folder (never bench/results/ or README.md) and checks the
 shape of what it writes, not how fast anything is: this is not a timed test.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,11 @@ def test_smoke_run_writes_results_and_readme_block(tmp_path):
     sections = ["transfer", "vgg16"] + (["install"] if (REPO_ROOT / ".git").exists() else [])
     done = subprocess.run(
         [sys.executable, "-m", "bench.run_bench", "--smoke", "--sections", *sections, "--out", str(out), "--readme", str(readme)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     [path] = out.glob("*.json")
     data = json.loads(path.read_text())
@@ -56,11 +61,17 @@ def test_smoke_run_writes_results_and_readme_block(tmp_path):
     [run] = proof["per_run"]
     assert run["c_random_weights"]["weights_source"] == "random"
     assert run["b_fine_tune"]["weights_source"] == "imagenet"  # the real mobilenet_v2 weights
-    assert run["speedup_d_over_a"] == pytest.approx(run["d_tutorial_frozen"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01)  # ratios are stored rounded to 0.01
-    assert run["speedup_e_over_a"] == pytest.approx(run["e_tutorial_published"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01)
+    assert run["speedup_d_over_a"] == pytest.approx(
+        run["d_tutorial_frozen"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01
+    )  # ratios are stored rounded to 0.01
+    assert run["speedup_e_over_a"] == pytest.approx(
+        run["e_tutorial_published"]["seconds"] / run["a_cached_head"]["seconds"], rel=0.02, abs=0.01
+    )
     assert run["e_tutorial_published"]["epochs"] == 1 and run["e_tutorial_published"]["weights_source"] == "imagenet"
     race = data["vgg16_cache_speedup"]["per_run"][0]
-    assert race["speedup"] == pytest.approx(race["frozen_forward_s"] / race["cached_total_s"], rel=0.02, abs=0.01)  # ratios are stored rounded to 0.01
+    assert race["speedup"] == pytest.approx(
+        race["frozen_forward_s"] / race["cached_total_s"], rel=0.02, abs=0.01
+    )  # ratios are stored rounded to 0.01
     if "install" in sections:
         assert data["install"]["per_run"][0]["ok"], data["install"]
     text = readme.read_text()
@@ -76,8 +87,9 @@ def test_lesson_cost_is_the_kernels_peak_memory_in_the_format_lessons_read(tmp_p
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nx = np.ones(300 * 2**20 // 8)  # 300 MiB in the kernel")]
     nbformat.write(nb, notebook)
-    stats = lesson_costs.measure_lessons(["tiny"], ["quick"], runs=2, tmp_root=tmp_path, echo=lambda *a: None,
-                                         paths={"tiny": notebook})
+    stats = lesson_costs.measure_lessons(
+        ["tiny"], ["quick"], runs=2, tmp_root=tmp_path, echo=lambda *a: None, paths={"tiny": notebook}
+    )
     entry = stats["tiny"]["quick"]
     assert entry["runs"] == 2 and entry["min_s"] <= entry["median_s"] <= entry["max_s"]
     assert entry["peak_rss_mb"] >= 300  # measured in the kernel, not in this process
@@ -93,8 +105,9 @@ def test_failed_lesson_is_recorded_without_a_time(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('no data here')")]
     nbformat.write(nb, notebook)
-    stats = lesson_costs.measure_lessons(["broken"], ["quick"], runs=1, tmp_root=tmp_path, echo=lambda *a: None,
-                                         paths={"broken": notebook})
+    stats = lesson_costs.measure_lessons(
+        ["broken"], ["quick"], runs=1, tmp_root=tmp_path, echo=lambda *a: None, paths={"broken": notebook}
+    )
     entry = stats["broken"]["quick"]
     assert "median_s" not in entry and "no data here" in entry["failures"][0]
     data = {"machine": {"description": "m"}, "lessons": {}, "lessons_not_measured": {"broken": {"quick": "failed"}}}
@@ -116,8 +129,15 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
     def fake(n_students, lessons, workdir):
         calls.append((n_students, os.environ.get("TL_COURSE_SANDBOX")))
         seconds = 10.0 * n_students + len(calls)
-        return {"students": n_students, "lessons": ["05_quiz"], "seconds": seconds, "per_student_s": seconds / n_students,
-                "per_notebook_s": {"05_quiz": [seconds / n_students] * n_students}, "all_full_marks": True, "jobs": 2}
+        return {
+            "students": n_students,
+            "lessons": ["05_quiz"],
+            "seconds": seconds,
+            "per_student_s": seconds / n_students,
+            "per_notebook_s": {"05_quiz": [seconds / n_students] * n_students},
+            "all_full_marks": True,
+            "jobs": 2,
+        }
 
     monkeypatch.setattr(grading, "benchmark_grading", fake)
     result = grading_cost.run_grading_cost(runs=3, students=4, tmp_root=tmp_path)
@@ -132,8 +152,11 @@ def test_grading_section_summarises_the_grading_workflow(tmp_path, monkeypatch):
     assert "a class of 4: 47 s" in line and "2 notebooks graded at once" in line
     assert "Sandbox overhead, side by side: one student 13 s (11 s-15 s, 3 runs) in the sandbox, 14 s" in line
     assert "Goals: a class of 4 <= 15 min in every run met; sandbox <= 1.2x (median of pairs) met." in line
-    slow = {**result, "class_s": {**result["class_s"], "max": 901.0},
-            "sandbox_overhead": {**result["sandbox_overhead"], "ratio": {"median": 1.3}}}
+    slow = {
+        **result,
+        "class_s": {**result["class_s"], "max": 901.0},
+        "sandbox_overhead": {**result["sandbox_overhead"], "ratio": {"median": 1.3}},
+    }
     assert "in every run NOT met; sandbox <= 1.2x (median of pairs) NOT met" in report.grading_lines(slow)[0]
     projected = {**result, "class_students": None}
     assert "<= 15 min not shown (no class was graded)" in report.grading_lines(projected)[0]
@@ -153,9 +176,16 @@ def test_runs_pool_only_for_the_same_code(tmp_path):
     assert lesson_costs.code_digest("x", read=lambda p: (root / p).read_bytes().replace(b"2", b"1"), root=root) == first
 
     def entry(seconds, stamp, code="abc"):
-        return {"seconds": seconds, "peak_rss_mb_each": [100.0] * len(seconds), "load_1m": [[1, 1]] * len(seconds),
-                "weights_source": ["random"], "device": ["cpu"], "code_sha256": code, "measured_at": stamp,
-                "runs": len(seconds)}
+        return {
+            "seconds": seconds,
+            "peak_rss_mb_each": [100.0] * len(seconds),
+            "load_1m": [[1, 1]] * len(seconds),
+            "weights_source": ["random"],
+            "device": ["cpu"],
+            "code_sha256": code,
+            "measured_at": stamp,
+            "runs": len(seconds),
+        }
 
     pooled = lesson_costs.pool_entries(entry([440.0], "2026-12-03T12:49"), entry([400.0, 500.0], "2026-12-03T16:00"))
     assert pooled["seconds"] == [440.0, 400.0, 500.0] and pooled["runs"] == 3
@@ -176,15 +206,40 @@ def test_merge_from_pools_same_code_and_replaces_other(tmp_path):
         (folder / f"{machine_slug(machine)}.json").write_text(json.dumps({"machine": machine, "lessons": lessons}))
 
     def entry(seconds, code, stamp="2026-12-03T16:00"):
-        return {"seconds": seconds, "peak_rss_mb_each": [1.0] * len(seconds), "load_1m": [], "weights_source": ["none"],
-                "device": ["cpu"], "code_sha256": code, "measured_at": stamp, "runs": len(seconds),
-                "median_s": seconds[0], "min_s": seconds[0], "max_s": seconds[0], "peak_rss_mb": 1.0}
+        return {
+            "seconds": seconds,
+            "peak_rss_mb_each": [1.0] * len(seconds),
+            "load_1m": [],
+            "weights_source": ["none"],
+            "device": ["cpu"],
+            "code_sha256": code,
+            "measured_at": stamp,
+            "runs": len(seconds),
+            "median_s": seconds[0],
+            "min_s": seconds[0],
+            "max_s": seconds[0],
+            "peak_rss_mb": 1.0,
+        }
 
     write(base, {"05_quiz": {"cpu": entry([10.0], "same", "2026-12-03T12:00"), "quick": entry([1.0], "old")}})
     write(extra, {"05_quiz": {"cpu": entry([12.0, 14.0], "same"), "quick": entry([2.0], "new")}})
-    done = subprocess.run([sys.executable, "-m", "bench.run_bench", "--report-only", "--no-readme", "--out", str(base),
-                           "--merge-from", str(extra / f"{machine_slug(machine)}.json")],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run_bench",
+            "--report-only",
+            "--no-readme",
+            "--out",
+            str(base),
+            "--merge-from",
+            str(extra / f"{machine_slug(machine)}.json"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     merged = json.loads((base / f"{machine_slug(machine)}.json").read_text())["lessons"]["05_quiz"]
     assert merged["cpu"]["seconds"] == [10.0, 12.0, 14.0] and merged["cpu"]["median_s"] == 12.0

@@ -5,6 +5,7 @@ into a temporary folder, or into ``TL_COURSE_BOOK_OUTPUT``, from the session's o
 lesson (``--executed``, the runs test_lesson_runs.py checks: tests/lesson_runs.py). Unit tests of the pieces
 (scanner, output cleaning, cost table) run without a build and prove each check can fail.
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,9 +44,11 @@ def lesson_title(name: str) -> str:
 
 def test_scanner_finds_a_solution_line_behind_highlighting_and_escaping():
     secret = scan.Secret("x", scan.normalise('model.add(Dense(1, activation="sigmoid"))'))
-    page = ('<div class="highlight"><pre><span class="n">model</span><span class="o">.</span>'
-            '<span class="n">add</span>(<span class="n">Dense</span>(<span class="mi">1</span>,\n  '
-            '<span class="n">activation</span>=<span class="s2">&quot;sigmoid&quot;</span>))</pre></div>')
+    page = (
+        '<div class="highlight"><pre><span class="n">model</span><span class="o">.</span>'
+        '<span class="n">add</span>(<span class="n">Dense</span>(<span class="mi">1</span>,\n  '
+        '<span class="n">activation</span>=<span class="s2">&quot;sigmoid&quot;</span>))</pre></div>'
+    )
     assert secret.line in scan.page_text(page).text
     clean = "<p>model.add(Dense(2))</p>"
     assert secret.line not in scan.page_text(clean).text
@@ -55,18 +58,22 @@ def test_scanner_reports_leaks_tracebacks_and_error_blocks(tmp_path):
     secret = scan.Secret("x", "return guide[(size, similarity)]")
     (tmp_path / "leak.html").write_text("<pre><span>return</span> guide[(size, similarity)]</pre>")
     (tmp_path / "trace.html").write_text(
-        '<div class="cell_output docutils container"><pre>NotImplementedError  Traceback (most recent call last)</pre></div>')
+        '<div class="cell_output docutils container"><pre>NotImplementedError  Traceback (most recent call last)</pre></div>'
+    )
     (tmp_path / "stderr.html").write_text('<div class="output stderr highlight-myst-ansi"><pre>oops</pre></div>')
     (tmp_path / "clean.html").write_text(
-        '<pre>raise NotImplementedError()</pre><div class="cell_output docutils container"><pre>accuracy 0.9</pre></div>')
+        '<pre>raise NotImplementedError()</pre><div class="cell_output docutils container"><pre>accuracy 0.9</pre></div>'
+    )
     leaks = {p.path.name: p.what for p in scan.scan_site(tmp_path, [secret])}
     assert set(leaks) == {"leak.html", "trace.html", "stderr.html"}, leaks
     assert "solution" in leaks["leak.html"] and "error" in leaks["trace.html"]
 
 
 def test_secrets_come_from_solution_and_hidden_test_regions_only():
-    source = ("x = 1\n### BEGIN SOLUTION\nanswer = compute_the_thing()\n### END SOLUTION\n"
-              "assert x\n### BEGIN HIDDEN TESTS\nassert hidden_check(answer)\n### END HIDDEN TESTS\n")
+    source = (
+        "x = 1\n### BEGIN SOLUTION\nanswer = compute_the_thing()\n### END SOLUTION\n"
+        "assert x\n### BEGIN HIDDEN TESTS\nassert hidden_check(answer)\n### END HIDDEN TESTS\n"
+    )
     assert scan.region_lines(source) == ["answer = compute_the_thing()", "assert hidden_check(answer)"]
     found = scan.secrets(REPO_ROOT / "solutions", REPO_ROOT / "lessons")
     assert {s.notebook for s in found} == set(LESSONS), "every lesson has solution lines to look for"
@@ -87,8 +94,9 @@ def test_clean_outputs_drops_stub_and_test_outputs_widgets_and_reports_other_err
     test.metadata["nbgrader"] = {"solution": False, "grade": True, "points": 1}
     widget = nbformat.v4.new_output("display_data", data={notebooks.WIDGET_MIME: {"model_id": "x"}, "text/plain": "0%|"})
     walk = nbformat.v4.new_code_cell("fit()", outputs=[widget, nbformat.v4.new_output("stream", name="stdout", text="ok\n")])
-    broken = nbformat.v4.new_code_cell("load()", outputs=[nbformat.v4.new_output("error", ename="WeightsUnavailableError",
-                                                                                  evalue="no weights", traceback=[])])
+    broken = nbformat.v4.new_code_cell(
+        "load()", outputs=[nbformat.v4.new_output("error", ename="WeightsUnavailableError", evalue="no weights", traceback=[])]
+    )
     nb.cells = [stub, test, walk, broken]
     failures = notebooks.clean_outputs(nb)
     assert stub.outputs == [] and test.outputs == []
@@ -103,14 +111,27 @@ def test_clean_outputs_drops_stub_and_test_outputs_widgets_and_reports_other_err
 def test_cost_table_reads_measurements_and_says_when_there_are_none(tmp_path):
     table = costs.lesson_table(["01_concepts", "02_vgg16_feature_extraction"], tmp_path / "missing")
     assert table.count(costs.NOT_MEASURED) == 4
-    (tmp_path / "laptop.json").write_text(json.dumps({
-        "machine": {"description": "2-core laptop"},
-        "lessons": {"01_concepts": {"quick": {"median_s": 90.0}, "full": {"median_s": 600.0}}}}))
-    (tmp_path / "h100.json").write_text(json.dumps({
-        "machine": {"description": "H100 box", "gpu": "NVIDIA H100"},
-        "lessons": {"01_concepts": {"full": {"median_s": 30.0}}}}))
-    row = next(line for line in costs.lesson_table(["01_concepts", "02_vgg16_feature_extraction"], tmp_path).splitlines()
-               if "01_concepts" in line)
+    (tmp_path / "laptop.json").write_text(
+        json.dumps(
+            {
+                "machine": {"description": "2-core laptop"},
+                "lessons": {"01_concepts": {"quick": {"median_s": 90.0}, "full": {"median_s": 600.0}}},
+            }
+        )
+    )
+    (tmp_path / "h100.json").write_text(
+        json.dumps(
+            {
+                "machine": {"description": "H100 box", "gpu": "NVIDIA H100"},
+                "lessons": {"01_concepts": {"full": {"median_s": 30.0}}},
+            }
+        )
+    )
+    row = next(
+        line
+        for line in costs.lesson_table(["01_concepts", "02_vgg16_feature_extraction"], tmp_path).splitlines()
+        if "01_concepts" in line
+    )
     cpu, gpu = row.split("|")[3:5]
     assert "full 10.0 min, quick 90 s (2-core laptop)" in cpu and "full 30 s (H100 box)" in gpu
     (tmp_path / "bad.json").write_text("{")
@@ -170,9 +191,13 @@ def site(tmp_path_factory, lesson_runs) -> Path:
     # first, so that a worker running test_lesson_runs.py from the first meets this one halfway.
     for name in reversed(LESSONS):
         lesson_runs.get(name)
-    result = subprocess.run([sys.executable, "-m", "coursebook", "--output", str(output),
-                             "--executed", str(lesson_runs.folder)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=1500)
+    result = subprocess.run(
+        [sys.executable, "-m", "coursebook", "--output", str(output), "--executed", str(lesson_runs.folder)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     print(f"site built in {time.perf_counter() - start:.0f} s\n{result.stdout[-2000:]}")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return output / "_build" / "html"
@@ -192,9 +217,11 @@ def test_lesson_page_has_title_figures_and_launch_buttons(site, name):
     assert f"<h1>{lesson_title(name)}" in page
     if name != "05_quiz":  # the quiz has no figure; its widgets are tested in Chromium below
         assert scan.page_text(page).output_images >= 1, f"{name}: no figure in any output"
-    for button in ("colab.research.google.com/github/tl-course/transfer-learning-cv/blob/main/lessons/",
-                   "mybinder.org/v2/gh/tl-course/transfer-learning-cv/main?urlpath=lab/tree/lessons/",
-                   "/hub/user-redirect/git-pull?repo="):
+    for button in (
+        "colab.research.google.com/github/tl-course/transfer-learning-cv/blob/main/lessons/",
+        "mybinder.org/v2/gh/tl-course/transfer-learning-cv/main?urlpath=lab/tree/lessons/",
+        "/hub/user-redirect/git-pull?repo=",
+    ):
         assert f"{button}" in page, f"{name}: launch button {button} missing"
 
 
@@ -218,6 +245,7 @@ def test_intro_lists_lessons_with_measured_costs(site):
 @pytest.fixture(scope="module")
 def served(site):
     """The site over loopback HTTP (as a web server would serve it)."""
+
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):  # keep the test log readable
             pass
@@ -267,8 +295,9 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
             right = ANSWERS[question_id]
             if spec["kind"] in ("choice", "bool"):
                 right_text = str(right).lower()
-                wrong = (next(o for o in spec["options"] if o != right_text) if spec["kind"] == "choice"
-                         else str(not right).lower())
+                wrong = (
+                    next(o for o in spec["options"] if o != right_text) if spec["kind"] == "choice" else str(not right).lower()
+                )
                 box.locator(f'button[data-answer="{wrong}"]').click()
                 assert feedback.inner_text().startswith("Not yet. Hint:"), question_id
                 box.locator(f'button[data-answer="{right_text}"]').click()
@@ -330,11 +359,14 @@ def test_every_page_reads_like_a_textbook_in_chromium(site, served):
             page.goto(f"{served}/{relative}")
             page.wait_for_load_state("load")
             for text in page.locator(".cell_output").all_inner_texts():
-                problems += [f"{relative}: {trace!r} in ...{text[max(0, text.find(trace) - 80):text.find(trace) + 80]}..."
-                             for trace in MACHINE_TRACES if trace in text]
+                problems += [
+                    f"{relative}: {trace!r} in ...{text[max(0, text.find(trace) - 80) : text.find(trace) + 80]}..."
+                    for trace in MACHINE_TRACES
+                    if trace in text
+                ]
                 match = RAW_ERROR.search(text)
                 if match:
-                    problems.append(f"{relative}: raw error text ...{text[max(0, match.start() - 80):match.end() + 80]}...")
+                    problems.append(f"{relative}: raw error text ...{text[max(0, match.start() - 80) : match.end() + 80]}...")
     assert len(pages) > len(LESSONS)
     assert not problems, "\n".join(problems[:20])
 
@@ -363,8 +395,7 @@ def test_every_lesson_figure_has_alt_text_that_says_what_it_shows(served):
             for alt, src in page.eval_on_selector_all(".bd-article img", "imgs => imgs.map(i => [i.alt, i.src])"):
                 if not alt.strip() or FILE_NAME.fullmatch(alt.strip()):
                     missing.append(f"{name}: {src.rsplit('/', 1)[-1][:16]}... has alt {alt!r}")
-    assert not missing, ("figures need cell metadata {\"mystnb\": {\"image\": {\"alt\": \"...\"}}} (TEAM.md):\n"
-                         + "\n".join(missing))
+    assert not missing, 'figures need cell metadata {"mystnb": {"image": {"alt": "..."}}} (TEAM.md):\n' + "\n".join(missing)
 
 
 def test_search_finds_a_lesson_offline_in_chromium(served):
@@ -382,8 +413,10 @@ def test_search_finds_a_lesson_offline_in_chromium(served):
         page.screenshot(path=str(artifacts_dir("book") / "search.png"))
         assert any("lessons/03_resnet50_fine_tuning/" in hit for hit in hits[:3]), hits
         page.goto(f"{served}/search.html?q=zzyzxnonsenseword")
-        page.wait_for_function("document.querySelector('#search-results') && "
-                               "document.querySelector('#search-results').innerText.length > 0", timeout=20000)
+        page.wait_for_function(
+            "document.querySelector('#search-results') && document.querySelector('#search-results').innerText.length > 0",
+            timeout=20000,
+        )
         assert page.locator("#search-results li").count() == 0
     assert not refused, f"the site asked the network for {refused}"
 

@@ -7,6 +7,7 @@ Book): a page whose model fell back to random weights opens with one styled noti
 real weights has none, figures get their alt text from cell metadata, photos become JPEG and
 no machine path reaches the HTML. The full site is checked in Chromium by ``test_book.py``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,9 @@ MACHINE_STATE = re.compile(r"/tmp|NO NETWORK|TL_COURSE_|Errno|urlopen|Traceback"
 
 def _cell(source: str, stdout: str = "", stderr: str = ""):
     """A code cell as an executed lesson holds it: the learner's outputs."""
-    outputs = [nbformat.v4.new_output("stream", name=name, text=text)
-               for name, text in (("stdout", stdout), ("stderr", stderr)) if text]
+    outputs = [
+        nbformat.v4.new_output("stream", name=name, text=text) for name, text in (("stdout", stdout), ("stderr", stderr)) if text
+    ]
     return nbformat.v4.new_code_cell(source, outputs=outputs)
 
 
@@ -66,8 +68,7 @@ def test_downloads_for_readers_name_sizes_not_this_machine(isolated_cache, monke
     show_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])
     learner = capsys.readouterr().out
     assert "NO NETWORK" in learner and "TL_COURSE_ALLOW_RANDOM_WEIGHTS" in learner, "learners get the full message"
-    cell = _cell('show_lesson_cost("02")\nshow_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])',
-                 learner)
+    cell = _cell('show_lesson_cost("02")\nshow_downloads(datasets=["cats_and_dogs_filtered"], backbones=["vgg16"])', learner)
     wording.reader_downloads(cell)
     out = cell.outputs[0]["text"]
     assert out.startswith("Measured cost of 02 ...\n")
@@ -104,7 +105,8 @@ def test_machine_paths_become_neutral_names(tmp_path):
     places.sort(key=lambda item: len(item[0]), reverse=True)
     text = f"saved to {tmp_path}/cache/results/x.json; home /root/.keras, not /rootless or {tmp_path}x"
     assert reader.neutral_paths(text, places) == (
-        f"saved to <course cache>/results/x.json; home ~/.keras, not /rootless or {tmp_path}x")
+        f"saved to <course cache>/results/x.json; home ~/.keras, not /rootless or {tmp_path}x"
+    )
     assert dict(reader.machine_places(tmp_path))[str(tmp_path)] == "<course folder>"
 
 
@@ -132,9 +134,12 @@ def _figure_cell(png: str, alt: str | None):
 def test_reader_facing_notebook_with_and_without_random_weights(tmp_path):
     banner = "!" * 78 + "\nvgg16 is running with RANDOM weights, not ImageNet weights (x).\n" + "!" * 78 + "\n"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nIntro."),
-                _cell("load()", banner + f"saved to {tmp_path}/x.json\n"),
-                _figure_cell(_png(256), "Photos of cats"), _figure_cell(_png(4), None)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nIntro."),
+        _cell("load()", banner + f"saved to {tmp_path}/x.json\n"),
+        _figure_cell(_png(256), "Photos of cats"),
+        _figure_cell(_png(4), None),
+    ]
     reader.make_reader_facing(nb, tmp_path)
     assert nb.cells[0].source.startswith("# Title\n\n```{admonition} This page was built with random weights")
     assert nb.cells[0].source.count("{admonition}") == 1 and "`vgg16`" in nb.cells[0].source
@@ -155,8 +160,10 @@ def test_unused_theme_script_and_source_maps_are_dropped(tmp_path):
     (tmp_path / "_static" / "scripts" / "bootstrap.js").write_text("y" * 100)
     (tmp_path / "_static" / "scripts" / "bootstrap.js.map").write_text("z" * 10)
     page = tmp_path / "page.html"
-    page.write_text('<head><script defer src="_static/scripts/fontawesome.js?digest=1"></script>\n'
-                    '<script defer src="_static/scripts/bootstrap.js?digest=1"></script></head>')
+    page.write_text(
+        '<head><script defer src="_static/scripts/fontawesome.js?digest=1"></script>\n'
+        '<script defer src="_static/scripts/bootstrap.js?digest=1"></script></head>'
+    )
     assert assets.page_weight(page, tmp_path) == page.stat().st_size + 1100
     assert assets.drop_unused_assets(tmp_path) == 1010
     assert "fontawesome" not in page.read_text() and "bootstrap.js" in page.read_text()
@@ -167,22 +174,30 @@ def test_unused_theme_script_and_source_maps_are_dropped(tmp_path):
 
 
 def _lesson(folder: Path, name: str, random_weights: bool) -> None:
-    cells = [nbformat.v4.new_markdown_cell(f"# Fixture {name}\n\nWhat this page is about."),
-             nbformat.v4.new_code_cell('from helpers.downloads import show_downloads\n'
-                                       'show_downloads(datasets=["hymenoptera_data"], backbones=["resnet18"])')]
+    cells = [
+        nbformat.v4.new_markdown_cell(f"# Fixture {name}\n\nWhat this page is about."),
+        nbformat.v4.new_code_cell(
+            'from helpers.downloads import show_downloads\nshow_downloads(datasets=["hymenoptera_data"], backbones=["resnet18"])'
+        ),
+    ]
     if random_weights:  # the real fallback path, with the raw exception a failed download gives
-        cells.append(nbformat.v4.new_code_cell(
-            "from helpers import models\n"
-            "models._random_fallback(models.backbone_spec('resnet18'), "
-            "OSError('<urlopen error [Errno -2] Name or service not known>'))"))
-    cells.append(nbformat.v4.new_code_cell(
-        "from helpers.storage import cache_dir\nprint(f'results saved to {cache_dir() / \"results\"}')"))
+        cells.append(
+            nbformat.v4.new_code_cell(
+                "from helpers import models\n"
+                "models._random_fallback(models.backbone_spec('resnet18'), "
+                "OSError('<urlopen error [Errno -2] Name or service not known>'))"
+            )
+        )
+    cells.append(
+        nbformat.v4.new_code_cell("from helpers.storage import cache_dir\nprint(f'results saved to {cache_dir() / \"results\"}')")
+    )
     plot = nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1, 4], marker='o')\nplt.show()")
     plot.metadata["mystnb"] = {"image": {"alt": f"A rising line of three points on page {name}"}}
     photo = nbformat.v4.new_code_cell(  # smooth colours plus grain: a photo's statistics
         "import numpy as np\ny, x = np.mgrid[0:1:160j, 0:1:240j]\n"
         "grain = np.random.default_rng(0).normal(0, 0.05, (160, 240, 3))\n"
-        "plt.imshow(np.clip(np.dstack([x, y, np.sqrt(x * y)]) + grain, 0, 1))\nplt.axis('off')\nplt.show()")
+        "plt.imshow(np.clip(np.dstack([x, y, np.sqrt(x * y)]) + grain, 0, 1))\nplt.axis('off')\nplt.show()"
+    )
     photo.metadata["mystnb"] = {"image": {"alt": "A grainy colour gradient standing in for photos"}}
     nb = nbformat.v4.new_notebook(cells=cells + [plot, photo])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -196,8 +211,10 @@ def fixture_book(tmp_path_factory):
     shutil.copy2(REPO_ROOT / "_config.yml", root / "_config.yml")
     (root / "docs").mkdir()
     (root / "docs" / "intro.md").write_text(f"# Fixture course\n\n{build.COST_MARKER}\n")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: docs/intro\nchapters:\n"
-                                   "  - file: lessons/a_random/a_random\n  - file: lessons/b_pretrained/b_pretrained\n")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: docs/intro\nchapters:\n"
+        "  - file: lessons/a_random/a_random\n  - file: lessons/b_pretrained/b_pretrained\n"
+    )
     _lesson(root, "a_random", random_weights=True)
     _lesson(root, "b_pretrained", random_weights=False)
     said: list[str] = []
@@ -211,12 +228,15 @@ def fixture_book(tmp_path_factory):
 def test_fixture_book_notice_only_where_weights_were_random(fixture_book):
     html, said = fixture_book
     pages = {name: (html / "lessons" / name / f"{name}.html").read_text() for name in ("a_random", "b_pretrained")}
-    notice = re.compile(r'<div class="(?:admonition warning|warning admonition)">\s*<p class="admonition-title">This page was built with random weights')
+    notice = re.compile(
+        r'<div class="(?:admonition warning|warning admonition)">\s*<p class="admonition-title">This page was built with random weights'
+    )
     assert len(notice.findall(pages["a_random"])) == 1
     assert not notice.search(pages["b_pretrained"]) and "random weights" not in pages["b_pretrained"]
     first_cell = pages["a_random"].index('class="cell')
-    assert pages["a_random"].index("<h1>") < notice.search(pages["a_random"]).start() < first_cell, \
+    assert pages["a_random"].index("<h1>") < notice.search(pages["a_random"]).start() < first_cell, (
         "the notice opens the page, under its title"
+    )
     summary = "\n".join(said)
     assert "RANDOM WEIGHTS" in summary and "a_random (resnet18)" in summary and "b_pretrained (" not in summary
     assert "page weight with images: a_random" in summary
@@ -231,7 +251,8 @@ def test_fixture_book_has_no_machine_state_and_alt_text_from_metadata(fixture_bo
         assert not MACHINE_STATE.search(output), (name, MACHINE_STATE.search(output), output[:2000])
         assert "results saved to <course cache>/results" in output
         alts = re.findall(r'<img alt="([^"]*)" src="([^"]*_images/[^"]*)"', page)  # the figures, not button logos
-        assert sorted(alt for alt, _ in alts) == sorted([f"A rising line of three points on page {name}",
-                                                         "A grainy colour gradient standing in for photos"])
+        assert sorted(alt for alt, _ in alts) == sorted(
+            [f"A rising line of three points on page {name}", "A grainy colour gradient standing in for photos"]
+        )
         assert sorted(Path(src).suffix for _, src in alts) == [".jpg", ".png"], "the photo is JPEG, the plot PNG"
     assert not list(html.rglob("fontawesome.js")) and "fontawesome.js" not in (html / "docs" / "intro.html").read_text()

@@ -8,6 +8,7 @@ with a zip of more than 50 MB, through the file browser's Upload button, into a 
 the lesson's folder; then the lesson's own cells run in that notebook's kernel, unpack the zip
 and audit it. The intake time (upload, then unpack and audit) is printed.
 """
+
 from __future__ import annotations
 
 import json
@@ -104,9 +105,16 @@ def test_a_50_mb_zip_dropped_in_the_file_browser_is_read_by_the_lesson(lab, tmp_
 
         # the lesson's own cells, in the notebook's kernel (its working folder is the scratch folder)
         cells = {c.get("id"): c for c in nbformat.read(scratch / notebook.name, as_version=4).cells}
-        response = lab.request("POST", "/api/sessions", json={
-            "path": f"{relative}/{notebook.name}", "name": notebook.name, "type": "notebook",
-            "kernel": {"name": "python3"}})
+        response = lab.request(
+            "POST",
+            "/api/sessions",
+            json={
+                "path": f"{relative}/{notebook.name}",
+                "name": notebook.name,
+                "type": "notebook",
+                "kernel": {"name": "python3"},
+            },
+        )
         assert response.status_code == 201, response.text
         session = response.json()
         connection = KernelConnection(lab, session["kernel"]["id"], uuid.uuid4().hex)
@@ -117,9 +125,11 @@ def test_a_50_mb_zip_dropped_in_the_file_browser_is_read_by_the_lesson(lab, tmp_
                 result = connection.execute(cells[cell_id].source, timeout=600)
                 assert result.status == "ok" and not result.errors, f"cell {cell_id}: {result.errors}"
                 outputs[cell_id] = (result.stdout, time.perf_counter() - started)
-            facts = connection.execute("import json\nprint(json.dumps({'origin': source.origin, 'root': str(source.root), "
-                                       "'description': source.description, 'usable': len(audit.usable), "
-                                       "'classes': audit.classes, 'skipped': len(audit.skipped)}))")
+            facts = connection.execute(
+                "import json\nprint(json.dumps({'origin': source.origin, 'root': str(source.root), "
+                "'description': source.description, 'usable': len(audit.usable), "
+                "'classes': audit.classes, 'skipped': len(audit.skipped)}))"
+            )
         finally:
             connection.close()
             lab.request("DELETE", f"/api/sessions/{session['id']}")
@@ -128,7 +138,9 @@ def test_a_50_mb_zip_dropped_in_the_file_browser_is_read_by_the_lesson(lab, tmp_
         assert found["origin"] == "folder" and "unpacked into" in found["description"], found
         assert Path(found["root"]) == scratch / "my_images" / "photos", found
         assert found["usable"] == 2 * PER_CLASS and found["classes"] == ["blue", "red"] and not found["skipped"], found
-        print(f"\nintake of a {size / 1e6:.0f} MB zip ({2 * PER_CLASS} photos): upload through the file browser "
-              f"{upload_seconds:.1f} s; the lesson unpacked and audited it in {read_seconds:.1f} s")
+        print(
+            f"\nintake of a {size / 1e6:.0f} MB zip ({2 * PER_CLASS} photos): upload through the file browser "
+            f"{upload_seconds:.1f} s; the lesson unpacked and audited it in {read_seconds:.1f} s"
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

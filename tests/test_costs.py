@@ -1,4 +1,5 @@
 """Lesson costs: one schema, one reader, one duration format, shipped inside ``helpers``."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,9 @@ from helpers import costs
 LESSONS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [(0.4, "0 s"), (12.9, "13 s"), (119, "119 s"), (120, "2.0 min"), (3600, "60.0 min")])
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0.4, "0 s"), (12.9, "13 s"), (119, "119 s"), (120, "2.0 min"), (3600, "60.0 min")]
+)
 def test_one_duration_format(seconds, shown):
     assert costs.format_duration(seconds) == shown
 
@@ -46,16 +49,23 @@ def test_each_lessons_cost_line_agrees_with_the_readme_table(lesson):
     for row in rows:
         figure = costs.format_timing(row)
         assert any(f"{row['mode']} mode: {figure}" in line for line in lines)
-        assert any(f"| {figure}" in readme_row for readme_row in readme_rows), \
+        assert any(f"| {figure}" in readme_row for readme_row in readme_rows), (
             f"README shows another figure than the lesson for {lesson} {row['mode']}"
+        )
 
 
 def test_cost_cell_works_from_an_installed_copy_of_helpers(tmp_path):
     """As on Colab: helpers installed alone, no bench/results beside it."""
     shutil.copytree(REPO_ROOT / "helpers", tmp_path / "site" / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
-    out = subprocess.run([sys.executable, "-c", "from helpers.results import show_lesson_cost; show_lesson_cost('01_concepts')"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "from helpers.results import show_lesson_cost; show_lesson_cost('01_concepts')"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "not been measured" not in out and "cpu mode: " in out and "This run: " in out
 
 

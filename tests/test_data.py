@@ -1,4 +1,5 @@
 """Dataset registry, integrity checks, mirror use, offline errors and messy real-world files."""
+
 from __future__ import annotations
 
 import shutil
@@ -116,8 +117,13 @@ def test_download_is_unpacked_atomically_and_verified(isolated_cache, monkeypatc
     import pooch
 
     spec = data.DatasetSpec(
-        name="tiny", url="https://example.invalid/tiny.zip", archive="tiny.zip", folder="tiny",
-        train_split="train", val_split="val", classes=("a", "b"),
+        name="tiny",
+        url="https://example.invalid/tiny.zip",
+        archive="tiny.zip",
+        folder="tiny",
+        train_split="train",
+        val_split="val",
+        classes=("a", "b"),
         file_counts={"train/a": 1, "train/b": 1, "val/a": 1, "val/b": 1},
     )
     archive = tmp_path / "tiny.zip"

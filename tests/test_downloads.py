@@ -1,4 +1,5 @@
 """A learner sees what a lesson downloads before anything runs, and the fix when offline."""
+
 from __future__ import annotations
 
 import ast
@@ -57,8 +58,11 @@ def test_course_errors_render_without_a_stack_trace():
 
 def _calls(source: str, function: str) -> list[ast.Call]:
     tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%")))
-    return [node for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == function]
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == function
+    ]
 
 
 @pytest.mark.parametrize("lesson", lesson_names())
@@ -80,8 +84,9 @@ def test_first_cells_install_helpers_then_say_what_downloads(lesson):
         from helpers.my_images import FALLBACK_CLASSES
 
         used_datasets |= {dataset for dataset, _ in FALLBACK_CLASSES.values()}
-    used_backbones = set(re.findall(
-        r'(?:load_(?:torch|keras)_backbone|fetch_keras_weights)\("([^"]+)"(?![^)]*pretrained=False)', source))
+    used_backbones = set(
+        re.findall(r'(?:load_(?:torch|keras)_backbone|fetch_keras_weights)\("([^"]+)"(?![^)]*pretrained=False)', source)
+    )
     assert announced["datasets"] == used_datasets
     assert announced["backbones"] == used_backbones
 

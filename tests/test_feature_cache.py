@@ -2,6 +2,7 @@
 
 Tiny arrays and files only; no framework is imported.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ tampered and a deleted test cell, corrupt JSON, then (re-run) nothing is graded 
 late, renamed, correct submission is graded alone, after all the bad ones, with full marks.
 (This replaces the former test_autograde.py: full / blank / partial are covered here.)
 """
+
 from __future__ import annotations
 
 import copy
@@ -58,8 +59,9 @@ def _slip(solution):
 
 
 def _digests(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -157,8 +159,13 @@ def test_collect_understands_exchange_and_lms_layouts(tmp_path):
         (tmp_path / name).write_text(text)
     found, unmatched = collect(tmp_path, lessons)
     assert {(s.student, s.assignment) for s in found} == {
-        ("ann", "01_concepts"), ("bob", "05_quiz"), ("carl_1234", "01_concepts"), ("Dora-Diaz_99", "05_quiz"),
-        ("Dora-Diaz_100", "05_quiz"), ("eve", "05_quiz")}
+        ("ann", "01_concepts"),
+        ("bob", "05_quiz"),
+        ("carl_1234", "01_concepts"),
+        ("Dora-Diaz_99", "05_quiz"),
+        ("Dora-Diaz_100", "05_quiz"),
+        ("eve", "05_quiz"),
+    }
     bob = next(s for s in found if s.student == "bob")
     assert "2026-01-02" in bob.timestamp
     assert any("notes.ipynb" in line for line in unmatched)
@@ -169,10 +176,12 @@ def test_collect_understands_exchange_and_lms_layouts(tmp_path):
 def test_collect_finds_students_inside_course_and_exchange_folders(tmp_path):
     """A course folder (nbgrader/submitted/) or an exchange root (COURSE/inbound/) is not one student."""
     notebook = nbformat.writes(nbformat.v4.new_notebook())
-    for name in ("course/nbgrader/submitted/ann/05_quiz/05_quiz.ipynb",
-                 "course/nbgrader/submitted/bob/05_quiz/05_quiz.ipynb",
-                 "exchange/tl-course/inbound/cy+05_quiz+2026-01-01 10:00:00 UTC+a1/05_quiz.ipynb",
-                 "exchange/tl-course/inbound/dee+05_quiz+2026-01-01 11:00:00 UTC+b2/05_quiz.ipynb"):
+    for name in (
+        "course/nbgrader/submitted/ann/05_quiz/05_quiz.ipynb",
+        "course/nbgrader/submitted/bob/05_quiz/05_quiz.ipynb",
+        "exchange/tl-course/inbound/cy+05_quiz+2026-01-01 10:00:00 UTC+a1/05_quiz.ipynb",
+        "exchange/tl-course/inbound/dee+05_quiz+2026-01-01 11:00:00 UTC+b2/05_quiz.ipynb",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(notebook)
     assert sorted(s.student for s in collect(tmp_path / "course", ["05_quiz"])[0]) == ["ann", "bob"]
@@ -199,17 +208,22 @@ def test_grade_command_line(tmp_path):
     options = ["--lessons", "05_quiz", "--grading-dir", str(tmp_path / "grading")]
     for old_command in (False, True):
         entry = ["helpers", "grade"] if old_command else ["autograder"]
-        missing = subprocess.run([sys.executable, "-m", *entry, str(tmp_path / "nowhere"), *options], env=env,
-                                 capture_output=True, text=True, cwd=REPO_ROOT)
+        missing = subprocess.run(
+            [sys.executable, "-m", *entry, str(tmp_path / "nowhere"), *options],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+        )
         assert missing.returncode == 2 and "no submissions folder" in missing.stderr
         assert ("deprecated" in missing.stderr and "python -m autograder" in missing.stderr) == old_command
     command = [sys.executable, "-m", "autograder"]
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    (downloads / "erin_77_88_05_quiz.ipynb").write_bytes(
-        (REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb").read_bytes())
-    result = subprocess.run(command + [str(downloads)] + options, env=env,
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    (downloads / "erin_77_88_05_quiz.ipynb").write_bytes((REPO_ROOT / "solutions" / "05_quiz" / "05_quiz.ipynb").read_bytes())
+    result = subprocess.run(
+        command + [str(downloads)] + options, env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = list(csv.DictReader((tmp_path / "grading" / "grades.csv").open()))
     assert [(r["student"], r["assignment"], r["status"]) for r in rows] == [("erin_77", "05_quiz", "graded")]
@@ -226,7 +240,10 @@ def test_lms_file_names_are_read_by_an_nbgrader_collector_plugin():
     plugin = LmsCollectorPlugin(assignments=LESSONS)
     assert isinstance(plugin, FileNameCollectorPlugin)
     assert plugin.collect("jdoe_LATE_1234_5678_05_quiz-1.ipynb") == {
-        "student_id": "jdoe_1234", "assignment": "05_quiz", "file_id": "jdoe_LATE_1234_5678_05_quiz-1.ipynb"}
+        "student_id": "jdoe_1234",
+        "assignment": "05_quiz",
+        "file_id": "jdoe_LATE_1234_5678_05_quiz-1.ipynb",
+    }
     assert plugin.collect("notes.txt") is None and plugin.collect("holiday.ipynb") is None
     by_pattern = LmsCollectorPlugin(assignments=LESSONS, pattern=r"(?P<student>[a-z]+)-(?P<assignment>0\d_[a-z0-9_]+)")
     assert by_pattern.collect("ann-04_pytorch_resnet18.ipynb")["student_id"] == "ann"
@@ -237,7 +254,6 @@ def test_lms_file_names_are_read_by_an_nbgrader_collector_plugin():
 
 def _zip(path, members):
     """members: (name, bytes) or (name, None, mode) for special entries such as symlinks."""
-    import stat
     import zipfile
 
     with zipfile.ZipFile(path, "w") as archive:
@@ -249,14 +265,17 @@ def _zip(path, members):
     return path
 
 
-@pytest.mark.parametrize("members, why", [
-    ([("ann/05_quiz.ipynb", None, 0o120777)], "symlink"),
-    ([("../../outside.ipynb", b"{}")], r"\.\."),
-    ([("/etc/x.ipynb", b"{}")], "absolute"),
-    ([("a.ipynb", b"{}"), ("a.ipynb", b"{}")], "twice"),
-    ([(f"f{i}.txt", b"") for i in range(6)], "members"),
-    ([("big.bin", b"\0" * 3000)], "MiB"),
-])
+@pytest.mark.parametrize(
+    "members, why",
+    [
+        ([("ann/05_quiz.ipynb", None, 0o120777)], "symlink"),
+        ([("../../outside.ipynb", b"{}")], r"\.\."),
+        ([("/etc/x.ipynb", b"{}")], "absolute"),
+        ([("a.ipynb", b"{}"), ("a.ipynb", b"{}")], "twice"),
+        ([(f"f{i}.txt", b"") for i in range(6)], "members"),
+        ([("big.bin", b"\0" * 3000)], "MiB"),
+    ],
+)
 def test_unsafe_archives_are_refused_whole(tmp_path, members, why):
     from autograder import archives
 
@@ -281,8 +300,12 @@ def test_grade_unpacks_zip_submissions_and_refuses_symlinks(tmp_path):
     lines: list[str] = []
     run = grade(subs, tmp_path / "grading", ["05_quiz"], echo=lines.append, jobs=1)
     rows = {r["student"]: r for r in csv.DictReader(run.grades_csv.open())}
-    assert {s: rows[s]["status"] for s in rows} == {"ann": "graded", "Eve-Ray_77": "graded",
-                                                  "bob": "refused", "cat": "refused"}, lines
+    assert {s: rows[s]["status"] for s in rows} == {
+        "ann": "graded",
+        "Eve-Ray_77": "graded",
+        "bob": "refused",
+        "cat": "refused",
+    }, lines
     assert float(rows["Eve-Ray_77"]["score"]) == float(rows["Eve-Ray_77"]["max"]) > 0
     assert "symlink" in rows["bob"]["note"] and "symlink" in rows["cat"]["note"]
     assert float(rows["bob"]["score"]) == 0 and float(rows["cat"]["score"]) == 0
@@ -310,15 +333,26 @@ def test_sanitised_outputs_keep_formatting_and_lose_scripts():
     assert clean_html("<b>ok</b><script>alert(1)</script>") == "<b>ok</b>"
     assert clean_html('<img src="x" onerror="alert(1)">') == '<img src="x">'
     assert "javascript" not in clean_html('<a href="javascript:alert(1)">x</a>')
-    assert clean_html("<iframe srcdoc='x'></iframe><table><tr><td>1</td></tr></table>") == \
-        "<table><tbody><tr><td>1</td></tr></tbody></table>"
-    cell = nbformat.v4.new_code_cell(outputs=[
-        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)",
-                                                     "text/html": "<p onclick='x()'>hi</p>",
-                                                     "image/svg+xml": "<svg onload='x()'/>"})])
+    assert (
+        clean_html("<iframe srcdoc='x'></iframe><table><tr><td>1</td></tr></table>")
+        == "<table><tbody><tr><td>1</td></tr></tbody></table>"
+    )
+    cell = nbformat.v4.new_code_cell(
+        outputs=[
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "application/javascript": "alert(1)",
+                    "text/html": "<p onclick='x()'>hi</p>",
+                    "image/svg+xml": "<svg onload='x()'/>",
+                },
+            )
+        ]
+    )
     markdown = nbformat.v4.new_markdown_cell("An answer <img src=x onerror=alert(1)> and `a > b`")
-    links = nbformat.v4.new_markdown_cell("[x](javascript:alert(1)) [y](java\tscript:alert(2)) "
-                                          "[z](&#106;avascript:alert(3)) ![i](javascript:alert(4))")
+    links = nbformat.v4.new_markdown_cell(
+        "[x](javascript:alert(1)) [y](java\tscript:alert(2)) [z](&#106;avascript:alert(3)) ![i](javascript:alert(4))"
+    )
     plain = nbformat.v4.new_markdown_cell("> a quote with x < 3")
     notebook = nbformat.v4.new_notebook(cells=[cell, markdown, plain, links])
     SanitizeOutputs().preprocess(notebook, {})
@@ -328,7 +362,7 @@ def test_sanitised_outputs_keep_formatting_and_lose_scripts():
     assert notebook.cells[2].source == "> a quote with x < 3"
     links = notebook.cells[3].source
     assert "<a>x</a>" in links and "<a>z</a>" in links and 'alt="i"' in links, links
-    assert "=\"javascript" not in links.lower() and "&#106;" not in links, links
+    assert '="javascript' not in links.lower() and "&#106;" not in links, links
 
 
 def test_sanitised_output_metadata_pictures_and_latex_links():
@@ -336,14 +370,17 @@ def test_sanitised_output_metadata_pictures_and_latex_links():
 
     png = "iVBORw0KGgo="
     outputs = [
-        nbformat.v4.new_output("display_data", data={"image/png": png},
-                               metadata={"image/png": {"width": "1 onerror=alert(1)", "height": 40,
-                                                       "filenames": "x"}}),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": png},
+            metadata={"image/png": {"width": "1 onerror=alert(1)", "height": 40, "filenames": "x"}},
+        ),
         nbformat.v4.new_output("display_data", data={"image/png": 'x" onerror="alert(1)'}),
         nbformat.v4.new_output("display_data", data={"text/latex": r"$\href{javascript:alert(1)}{x}$"}),
     ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=outputs),
-                                               nbformat.v4.new_markdown_cell(r"$\href{javascript:alert(1)}{x}$")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(outputs=outputs), nbformat.v4.new_markdown_cell(r"$\href{javascript:alert(1)}{x}$")]
+    )
     SanitizeOutputs().preprocess(notebook, {})
     first, second, third = notebook.cells[0].outputs
     assert first["data"]["image/png"] == png and first["metadata"] == {"image/png": {"height": 40}}

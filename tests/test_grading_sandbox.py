@@ -5,6 +5,7 @@ Per lesson: a victim is graded first; then students whose solution cells attack 
 ``blocked``, only the attacked exercises lose their points, the victim's files and grade are
 byte-for-byte unchanged, and the correct submission gets full marks.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,12 +31,14 @@ from autograder.workspace import prepare_workspace
 LESSONS = lesson_names()
 needs_bwrap = pytest.mark.skipif(
     shutil.which("bwrap") is None and not __import__("os").environ.get("CI"),
-    reason="bubblewrap is not installed (make sandbox); CI installs it")
+    reason="bubblewrap is not installed (make sandbox); CI installs it",
+)
 
 
 def _digests(*folders):
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def _cell_scores(workspace, lesson, student):
@@ -72,8 +75,10 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd)
     write(submissions, lesson, victim)
     first = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None, jobs=1)
     assert [(o.status, o.score) for o in first.outcomes] == [("graded", first.outcomes[0].max_score)]
-    victim_files = _digests(submissions / victim.student, *(workspace / "nbgrader" / step / victim.student
-                                                            for step in ("submitted", "autograded", "feedback")))
+    victim_files = _digests(
+        submissions / victim.student,
+        *(workspace / "nbgrader" / step / victim.student for step in ("submitted", "autograded", "feedback")),
+    )
     victim_row = _rows(workspace)[victim.student]
 
     listener = socket.socket()
@@ -103,21 +108,35 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd)
         # "review": the static scan flags some attack code (ctypes, os._exit ...) for a person
         assert outcomes[crafted.student].status in ("graded", "review"), f"{crafted.student}\n{report}"
         assert _cell_scores(workspace, lesson, crafted.student) == expected_scores(solution, crafted), crafted.student
-        autograded = nbformat.read(workspace / "nbgrader" / "autograded" / crafted.student / lesson / f"{lesson}.ipynb",
-                                   as_version=4)
+        autograded = nbformat.read(
+            workspace / "nbgrader" / "autograded" / crafted.student / lesson / f"{lesson}.ipynb", as_version=4
+        )
         seen = verdicts(autograded)
         assert set(seen) == set(ATTACKERS[crafted.student]), f"{crafted.student}: {seen}"
         for name, verdict in seen.items():
             assert verdict.startswith("blocked"), f"{crafted.student} {name}: {verdict}"
-        leftovers = [p for p in (workspace / "nbgrader" / "autograded" / crafted.student).rglob("*")
-                     if p.is_file() and p.suffix != ".ipynb"]
+        leftovers = [
+            p
+            for p in (workspace / "nbgrader" / "autograded" / crafted.student).rglob("*")
+            if p.is_file() and p.suffix != ".ipynb"
+        ]
         assert not leftovers, f"{crafted.student} left files in the grading folder: {leftovers}"
-    assert _digests(submissions / victim.student, *(workspace / "nbgrader" / step / victim.student
-                                                    for step in ("submitted", "autograded", "feedback"))) == victim_files
+    assert (
+        _digests(
+            submissions / victim.student,
+            *(workspace / "nbgrader" / step / victim.student for step in ("submitted", "autograded", "feedback")),
+        )
+        == victim_files
+    )
     assert _rows(workspace)[victim.student] == victim_row
     assert "pwned" not in (workspace / "grades.csv").read_text()
-    leaks = [(name, str(p)) for p in workspace.rglob("*") if p.is_file()
-             for name, value in SECRETS.items() if value.encode() in p.read_bytes()]
+    leaks = [
+        (name, str(p))
+        for p in workspace.rglob("*")
+        if p.is_file()
+        for name, value in SECRETS.items()
+        if value.encode() in p.read_bytes()
+    ]
     assert not leaks, f"secrets reached files the grader wrote: {leaks}"
     escalate = "hostile_escalate"
     autograded = workspace / "nbgrader" / "autograded" / escalate / lesson / f"{lesson}.ipynb"
@@ -211,7 +230,8 @@ def test_a_graded_kernel_leaves_no_process_behind(tmp_path, monkeypatch):
         "import subprocess\n"
         f"daemon = subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
         "print('started', daemon.pid)",
-        metadata={"nbgrader": {"grade_id": "ex", "solution": True, "grade": False, "locked": False}})
+        metadata={"nbgrader": {"grade_id": "ex", "solution": True, "grade": False, "locked": False}},
+    )
     nb = nbformat.v4.new_notebook(cells=[cell])
     executor = GradedCellsExecute(timeout=60)
     assert executor.shutdown_kernel == "immediate"
@@ -233,7 +253,7 @@ def test_a_graded_kernel_leaves_no_process_behind(tmp_path, monkeypatch):
 # (sitecustomize, usercustomize): a submitted file of that name records who imported it, then
 # hands over the real module, so that grading goes on as if nothing happened.
 _SHADOWS = ("json", "resource", "ctypes", "struct", "sitecustomize", "usercustomize")
-_EVIDENCE_MODULE = '''
+_EVIDENCE_MODULE = """
 import os as _os
 try:
     _caps = [_l.split()[1] for _l in open("/proc/self/status") if _l.startswith("CapEff")][0]
@@ -251,15 +271,17 @@ try:
         _sys.modules[__name__] = _importlib.import_module(__name__)
 finally:
     _sys.path[:] = _saved
-'''
+"""
 
 
 def _submission_with_shadows(folder, solution, lesson, evidence):
     """A correct notebook whose first answer prints the evidence file, beside the shadow modules."""
     notebook = copy.deepcopy(solution)
     first = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution"))
-    first.source = (f"import os as _os\nprint('EVIDENCE', open({evidence!r}).read() if _os.path.exists({evidence!r}) "
-                    f"else 'none')\n" + first.source)
+    first.source = (
+        f"import os as _os\nprint('EVIDENCE', open({evidence!r}).read() if _os.path.exists({evidence!r}) "
+        f"else 'none')\n" + first.source
+    )
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / f"{lesson}.ipynb")
     for name in _SHADOWS:
@@ -290,22 +312,39 @@ def test_submitted_modules_never_run_privileged(entry, tmp_path, monkeypatch):
     solution = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
     evidence = f"/tmp/tl-evidence-{random.randint(10**8, 10**9)}.txt"
     workspace = tmp_path / "grading"
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
-               PYTHONPATH=str(REPO_ROOT))
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"], PYTHONPATH=str(REPO_ROOT))
     if entry in ("make grade", "python -m autograder"):
         _submission_with_shadows(tmp_path / "subs" / "ann" / lesson, solution, lesson, evidence)
-        command = (["make", "grade", f"SUBMISSIONS={tmp_path / 'subs'}", f"GRADING_DIR={workspace}", "JOBS=1"]
-                   if entry == "make grade" else
-                   [sys.executable, "-m", "autograder", str(tmp_path / "subs"), "--grading-dir", str(workspace),
-                    "--lessons", lesson, "--jobs", "1"])
+        command = (
+            ["make", "grade", f"SUBMISSIONS={tmp_path / 'subs'}", f"GRADING_DIR={workspace}", "JOBS=1"]
+            if entry == "make grade"
+            else [
+                sys.executable,
+                "-m",
+                "autograder",
+                str(tmp_path / "subs"),
+                "--grading-dir",
+                str(workspace),
+                "--lessons",
+                lesson,
+                "--jobs",
+                "1",
+            ]
+        )
         result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     else:  # what nbgrader does with the course's nbgrader_config.py: every submitted file is copied
         prepare_workspace(workspace, [lesson])
         _submission_with_shadows(workspace / "nbgrader" / "submitted" / "ann" / lesson, solution, lesson, evidence)
         if entry == "nbgrader autograde":
-            result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", "ann",
-                                     "--force"], cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
+            result = subprocess.run(
+                [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", "ann", "--force"],
+                cwd=workspace,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         else:  # formgrader's "autograde" button: NbGraderAPI built from the course's config file
             monkeypatch.chdir(workspace)
@@ -326,12 +365,16 @@ CHEATS = {
     # every later cell, hidden tests included, becomes `pass` (the issue's one-liner)
     "cheat_transformer": 'get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])',
     # the same, where resetting the shell's transformer list cannot undo it
-    "cheat_class_patch": ("from IPython.core.inputtransformer2 import TransformerManager\n"
-                          "TransformerManager.transform_cell = lambda self, cell: 'pass\\n'"),
+    "cheat_class_patch": (
+        "from IPython.core.inputtransformer2 import TransformerManager\n"
+        "TransformerManager.transform_cell = lambda self, cell: 'pass\\n'"
+    ),
     # an AST transformer that drops every assert
-    "cheat_ast": ("import ast\nclass _NoAsserts(ast.NodeTransformer):\n"
-                  "    def visit_Assert(self, node):\n        return ast.Pass()\n"
-                  "get_ipython().ast_transformers.append(_NoAsserts())"),
+    "cheat_ast": (
+        "import ast\nclass _NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(_NoAsserts())"
+    ),
 }
 
 
@@ -361,9 +404,11 @@ def test_in_kernel_cheats_get_review_never_full_marks(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------- item 6: budgets
 
-_HOG = ("import subprocess as _sp, sys as _sys\n"
-        "_hogs = [_sp.Popen([_sys.executable, '-c', \"import time; _x = b'1' * 2**30; time.sleep(20)\"])"
-        " for _ in range(3)]\n")
+_HOG = (
+    "import subprocess as _sp, sys as _sys\n"
+    "_hogs = [_sp.Popen([_sys.executable, '-c', \"import time; _x = b'1' * 2**30; time.sleep(20)\"])"
+    " for _ in range(3)]\n"
+)
 
 
 @needs_bwrap
@@ -395,8 +440,9 @@ def test_notebook_budget_and_a_memory_hog_beside_a_correct_student(tmp_path, mon
     assert looped.status == "graded" and looped.score == 0, report
     # 20 s of budget, plus the kernel's start, feedback and a loaded machine; main needed 150 s+
     assert looped.seconds < 75, report
-    autograded = nbformat.read(tmp_path / "grading" / "nbgrader" / "autograded" / "aa_looper" / lesson / f"{lesson}.ipynb",
-                               as_version=4)
+    autograded = nbformat.read(
+        tmp_path / "grading" / "nbgrader" / "autograded" / "aa_looper" / lesson / f"{lesson}.ipynb", as_version=4
+    )
     assert any(out.get("ename") == "NotebookTimeout" for c in autograded.cells for out in c.get("outputs", []))
 
 
@@ -421,9 +467,20 @@ def test_limits_note_says_per_process_without_cgroup_v2():
 
 
 def test_only_listed_variables_reach_the_kernel():
-    env = {"JPY_API_TOKEN": "a", "JUPYTERHUB_API_TOKEN": "b", "OPENAI_API_KEY": "c", "MY_SERVICE_TOKEN": "d",
-           "NBGRADER_DB_PASSWORD": "e", "LANGCHAIN_API_KEY": "f", "TF_VAR_password": "g", "LC_SECRET": "h",
-           "TL_COURSE_QUICK": "1", "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "2", "LANG": "C.UTF-8"}
+    env = {
+        "JPY_API_TOKEN": "a",
+        "JUPYTERHUB_API_TOKEN": "b",
+        "OPENAI_API_KEY": "c",
+        "MY_SERVICE_TOKEN": "d",
+        "NBGRADER_DB_PASSWORD": "e",
+        "LANGCHAIN_API_KEY": "f",
+        "TF_VAR_password": "g",
+        "LC_SECRET": "h",
+        "TL_COURSE_QUICK": "1",
+        "NBGRADER_EXECUTION": "autograde",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "LANG": "C.UTF-8",
+    }
     kept = sandbox.sandbox_env(env)
     assert not set("abcdefgh") & set(kept.values()), kept
     assert kept["TL_COURSE_QUICK"] == "1" and kept["NBGRADER_EXECUTION"] == "autograde" and kept["LANG"] == "C.UTF-8"
@@ -442,7 +499,7 @@ def test_sandbox_command_drops_privileges_before_python(tmp_path):
     assert [b for b in binds if b.startswith(str(cwd))] == [str(cwd / "05_quiz.ipynb")]
     assert "--new-session" in command and "--die-with-parent" in command
     python_at = next(i for i, arg in enumerate(command) if arg.endswith("/python") and command[i + 1] == "-I")
-    assert command[python_at + 1:python_at + 4] == ["-I", "-S", "-c"]
+    assert command[python_at + 1 : python_at + 4] == ["-I", "-S", "-c"]
     if os.geteuid() == 0:  # setpriv, not Python, is the first thing in the sandbox
         first = command.index("--") + 1
         assert command[first] == "/usr/bin/setpriv" and first < python_at

@@ -1,5 +1,6 @@
 """The folder audit on a folder as messy as a real one, the leakage-free split, the upload and
 the fallback set of the capstone lesson, and the standalone loader it shares with the export."""
+
 from __future__ import annotations
 
 import io
@@ -7,13 +8,20 @@ import zipfile
 
 import numpy as np
 import pytest
-from messy_folder import (BLUE, DUPLICATE_GROUP, EXPECTED_NOTES, EXPECTED_SKIPS, HEIC_FILES, NEAR_DUPLICATE_GROUPS, RED,
-                          build_messy_folder)
+from messy_folder import (
+    BLUE,
+    DUPLICATE_GROUP,
+    EXPECTED_NOTES,
+    EXPECTED_SKIPS,
+    HEIC_FILES,
+    NEAR_DUPLICATE_GROUPS,
+    RED,
+    build_messy_folder,
+)
 
 from helpers.data import audit_image_folder
 from helpers.image_folder import MIN_IMAGES_PER_CLASS, ImageFolderError
-from helpers.my_images import (choose_image_folder, export_folder, fallback_image_folder, split_without_leakage,
-                               unpack_upload)
+from helpers.my_images import choose_image_folder, export_folder, fallback_image_folder, split_without_leakage, unpack_upload
 from helpers.standalone_predict import load_rgb
 
 
@@ -65,8 +73,12 @@ def test_exact_duplicates_are_grouped(messy):
 def test_near_duplicates_and_bursts_are_grouped_with_their_reason(messy):
     root, audit = messy
     found = {g.paths: g.why for g in audit.near_duplicates}
-    expected_why = {"identical bytes": "identical bytes", "look alike": "look alike", "converted copy": "look alike",
-                    "burst": "burst"}
+    expected_why = {
+        "identical bytes": "identical bytes",
+        "look alike": "look alike",
+        "converted copy": "look alike",
+        "burst": "burst",
+    }
     assert set(found) == {tuple(root / n for n in sorted(names)) for names in NEAR_DUPLICATE_GROUPS.values()}
     for kind, names in NEAR_DUPLICATE_GROUPS.items():
         assert expected_why[kind] in found[tuple(root / n for n in sorted(names))], kind
@@ -194,9 +206,11 @@ def test_run_all_stops_until_photos_are_given_or_the_fallback_is_chosen(tmp_path
 
 
 def test_an_empty_or_cut_short_upload_is_an_error_never_the_fallback(tmp_path):
-    for value in (({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"")},),
-                  ({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"PK\x03\x04" + bytes(100))},),
-                  {"p.zip": {"content": b"", "metadata": {"size": 9}}}):
+    for value in (
+        ({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"")},),
+        ({"name": "p.zip", "size": 50_000_000, "content": memoryview(b"PK\x03\x04" + bytes(100))},),
+        {"p.zip": {"content": b"", "metadata": {"size": 9}}},
+    ):
         with pytest.raises(ImageFolderError, match="cut short.*file browser"):
             choose_image_folder(upload=value, use_fallback=True, here=tmp_path)
 

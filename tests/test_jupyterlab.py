@@ -8,6 +8,7 @@ lesson by double clicks, shows nbgrader's Validate button, and validates an unan
 (every test cell reported). Screenshots go to artifacts/jupyterlab/. The server and its kernels
 are ended by process id afterwards, also when a test fails, and no committed notebook changes.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,14 +58,18 @@ def lab(tmp_path_factory):
 
 
 def course_notebooks() -> dict[str, bytes]:
-    return {str(p.relative_to(REPO_ROOT)): p.read_bytes()
-            for folder in ("lessons", "solutions") for p in (REPO_ROOT / folder).glob("*/*.ipynb")}
+    return {
+        str(p.relative_to(REPO_ROOT)): p.read_bytes()
+        for folder in ("lessons", "solutions")
+        for p in (REPO_ROOT / folder).glob("*/*.ipynb")
+    }
 
 
 def test_make_lab_starts_the_server_the_tests_start():
     """`make lab` and tests/lab_server.py must share the course settings the tests check."""
-    dry_run = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=60)
+    dry_run = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "lab"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert dry_run.returncode == 0, dry_run.stderr
     assert f'JUPYTER_CONFIG_PATH="{REPO_ROOT}/jupyter_config' in dry_run.stdout, dry_run.stdout
     assert "JUPYTER_PREFER_ENV_PATH=1" in dry_run.stdout and ".venv/bin/jupyter lab" in dry_run.stdout
@@ -87,9 +92,16 @@ def test_lessons_kernel_and_nbgrader_through_the_server(lab):
     assert kernel_python.parent == Path(sys.prefix) / "bin", f"kernel runs {kernel_python}, not the course's .venv"
 
     # Open the lesson as JupyterLab does: a session for the notebook starts its kernel.
-    response = lab.request("POST", "/api/sessions", json={
-        "path": LESSON_PATH, "name": f"{LESSON}.ipynb", "type": "notebook", "kernel": {"name": kernel_name},
-    })
+    response = lab.request(
+        "POST",
+        "/api/sessions",
+        json={
+            "path": LESSON_PATH,
+            "name": f"{LESSON}.ipynb",
+            "type": "notebook",
+            "kernel": {"name": kernel_name},
+        },
+    )
     assert response.status_code == 201, response.text
     session = response.json()
     connection = KernelConnection(lab, session["kernel"]["id"], uuid.uuid4().hex)
@@ -143,9 +155,11 @@ def test_lessons_kernel_and_nbgrader_through_the_server(lab):
     # lessons/, and nothing calls home (news feed, update check, PyPI in the extension manager).
     landing = lab.request("GET", "/", allow_redirects=False)
     assert urlparse(landing.headers.get("Location", "")).path == "/lab/tree/lessons", landing.headers
-    page_config = json.loads(re.search(
-        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-        lab.request("GET", "/lab").text, re.S).group(1))
+    page_config = json.loads(
+        re.search(
+            r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', lab.request("GET", "/lab").text, re.S
+        ).group(1)
+    )
     assert page_config["serverRoot"] == str(REPO_ROOT)
     assert page_config["news"] == {"disabled": True}
     assert page_config["extensionManager"]["name"] == "read-only"
@@ -171,8 +185,11 @@ def test_learner_opens_a_lesson_and_validates_in_chromium(lab):
     scratch.mkdir(parents=True)
     quiz = REPO_ROOT / "lessons" / VALIDATE_LESSON / f"{VALIDATE_LESSON}.ipynb"
     shutil.copy(quiz, scratch / quiz.name)
-    test_cells = [c for c in nbformat.read(quiz, as_version=4).cells
-                  if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    test_cells = [
+        c
+        for c in nbformat.read(quiz, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+    ]
     off_host = []
 
     def keep_local(route):
@@ -194,7 +211,9 @@ def test_learner_opens_a_lesson_and_validates_in_chromium(lab):
                 listing.first.wait_for(state="visible", timeout=90_000)
                 page.wait_for_function(
                     "n => document.querySelectorAll('.jp-DirListing-content .jp-DirListing-item').length >= n",
-                    arg=len(LESSONS), timeout=30_000)
+                    arg=len(LESSONS),
+                    timeout=30_000,
+                )
                 assert urlparse(page.url).path == "/lab/tree/lessons", page.url
                 assert sorted(listing.all_inner_texts()) == LESSONS
                 # ... and opens a lesson from the file browser, by double clicks.
@@ -233,8 +252,10 @@ def test_learner_opens_a_lesson_and_validates_in_chromium(lab):
                 raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"browser: {LESSON} open and idle {opened:.1f} s; {VALIDATE_LESSON} validated in {validated:.1f} s;"
-          f" screenshots in {shots}")
+    print(
+        f"browser: {LESSON} open and idle {opened:.1f} s; {VALIDATE_LESSON} validated in {validated:.1f} s;"
+        f" screenshots in {shots}"
+    )
     assert report.startswith("Validation Results"), report[:500]
     assert report.count("The following cell failed") == len(test_cells), report[:2000]
     assert not off_host, f"the page tried to reach other hosts: {off_host[:5]}"
@@ -269,8 +290,9 @@ def test_server_and_its_kernel_die_with_a_killed_test_process(tmp_path):
         parent.kill()  # as a CI timeout or a crashed xdist worker would
         parent.wait(timeout=10)
         gone, alive = psutil.wait_procs(family, timeout=60)
-        assert not [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], \
+        assert not [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], (
             f"outlived the killed test process: {[(p.pid, p.name()) for p in alive]}"
+        )
     finally:
         parent.kill()
         for process in family:  # never leave them behind, even when the assertion above failed

@@ -5,6 +5,7 @@ A result belongs in a code cell that builds its sentence from the run's variable
 hold a percentage or an "N times" / "Nx" / "N×" figure only when it is a cited external figure,
 listed with its source in the reviewed allow-list `tests/cited_figures.txt`.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,12 +63,12 @@ def test_markdown_states_no_figure_the_run_does_not_compute(lesson):
     assert not found, (
         f"{lesson}: fixed figures in Markdown cells: {found}. Print results from a code cell with "
         "display(Markdown(f'...')) built from the run's variables, or, for a cited external figure, "
-        "add `figure text | source` to tests/cited_figures.txt.")
+        "add `figure text | source` to tests/cited_figures.txt."
+    )
 
 
 def test_the_scanner_catches_each_kind_of_figure():
-    cell = ("Fine-tuning usually buys 3 % more, 2.5 percent here; the cache is 9.7x faster, "
-            "costs 4 times less, a 10× speedup.")
+    cell = "Fine-tuning usually buys 3 % more, 2.5 percent here; the cache is 9.7x faster, costs 4 times less, a 10× speedup."
     assert uncited_figures(cell, {}) == ["3 %", "2.5 percent", "9.7x", "4 times", "10×"]
 
 

@@ -4,6 +4,7 @@ This replaces nbval over lessons/ (``make test`` passes only solutions/ to nbval
 nbval's ``--nbval-lax`` one, made stricter, and the same run then builds the site (test_book.py).
 The unit tests below prove that each rule can fail and that concurrent workers execute a lesson once.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,10 @@ def test_released_lesson_runs_top_to_bottom(lesson, lesson_runs):
     run = lesson_runs.get(lesson)
     assert not run.stopped, f"lessons/{lesson}: execution stopped before the end ({run.error})"
     errors = unexpected_errors(run.notebook)
-    assert not errors, (f"lessons/{lesson}: cells failed that must not: {errors}. Run it in JupyterLab "
-                        "(`make lab`) with TL_COURSE_QUICK=1 to see the full error.")
+    assert not errors, (
+        f"lessons/{lesson}: cells failed that must not: {errors}. Run it in JupyterLab "
+        "(`make lab`) with TL_COURSE_QUICK=1 to see the full error."
+    )
     executed = [c for c in run.notebook.cells if c.cell_type == "code" and c.get("execution_count")]
     assert len(executed) == sum(c.cell_type == "code" and c.source.strip() != "" for c in run.notebook.cells)
 
@@ -34,8 +37,10 @@ def test_released_lesson_runs_top_to_bottom(lesson, lesson_runs):
 def test_no_lesson_relies_on_an_nbval_marker(lesson):
     for folder in ("solutions", "lessons"):
         nb = nbformat.read(REPO_ROOT / folder / lesson / f"{lesson}.ipynb", as_version=4)
-        assert not nbval_markers(nb), (f"{folder}/{lesson}: {nbval_markers(nb)}: lessons/ is checked on the "
-                                       "shared run (tests/lesson_runs.py), which has no such markers")
+        assert not nbval_markers(nb), (
+            f"{folder}/{lesson}: {nbval_markers(nb)}: lessons/ is checked on the "
+            "shared run (tests/lesson_runs.py), which has no such markers"
+        )
 
 
 def _cell(source, outputs=(), tags=(), nbgrader=None):
@@ -53,10 +58,12 @@ ERROR = nbformat.v4.new_output("error", ename="NotImplementedError", evalue="stu
 def test_only_a_tagged_exercise_cell_may_fail():
     nb = nbformat.v4.new_notebook()
     stub = {"solution": True, "grade": False, "grade_id": "ex1"}
-    nb.cells = [_cell("raise NotImplementedError()", [ERROR], ["raises-exception"], stub),  # allowed
-                _cell("load()", [ERROR]),  # a walkthrough cell: nbval-lax fails it too
-                _cell("load()", [ERROR], ["raises-exception"]),  # tagged, but no exercise: nbval-lax lets it pass
-                _cell("raise NotImplementedError()", [ERROR], [], stub)]  # a stub without the tag
+    nb.cells = [
+        _cell("raise NotImplementedError()", [ERROR], ["raises-exception"], stub),  # allowed
+        _cell("load()", [ERROR]),  # a walkthrough cell: nbval-lax fails it too
+        _cell("load()", [ERROR], ["raises-exception"]),  # tagged, but no exercise: nbval-lax lets it pass
+        _cell("raise NotImplementedError()", [ERROR], [], stub),
+    ]  # a stub without the tag
     assert [line.split(" (")[0] for line in unexpected_errors(nb)] == ["cell 1", "cell 2", "cell 3"]
 
 
@@ -80,8 +87,7 @@ def test_workers_share_one_run_per_lesson(tmp_path):
     root = tmp_path / "repo"
     for name in ("a", "b"):
         (root / "lessons" / name).mkdir(parents=True)
-        nbformat.write(nbformat.v4.new_notebook(cells=[_cell(f"print('{name}')")]),
-                       root / "lessons" / name / f"{name}.ipynb")
+        nbformat.write(nbformat.v4.new_notebook(cells=[_cell(f"print('{name}')")]), root / "lessons" / name / f"{name}.ipynb")
     (root / "helpers").mkdir()
     seen = []
 
@@ -107,8 +113,11 @@ def test_a_missing_run_or_one_of_another_lesson_version_is_refused(tmp_path):
     (root / "helpers").mkdir()
     source = root / "lessons" / "a" / "a.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[_cell("x = 1")]), source)
-    runs = LessonRuns(tmp_path / "runs", root=root,
-                      execute=lambda s, f: NotebookRun(nbformat.read(s, as_version=4), 0.1, None, "", stopped=False))
+    runs = LessonRuns(
+        tmp_path / "runs",
+        root=root,
+        execute=lambda s, f: NotebookRun(nbformat.read(s, as_version=4), 0.1, None, "", stopped=False),
+    )
     runs.get("a")
     (tmp_path / "runs" / "lessons" / "a" / "a.run.json").rename(tmp_path / "a.run.json")
     with pytest.raises(LessonExecutionError, match="holds no run of a.ipynb"):

@@ -1,4 +1,5 @@
 """lessons/ is exactly what nbgrader generates from solutions/, and the metadata is sound."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Backbone registry, weights from the mirror, the offline error, the random-weights fallback,
 freezing and parameter counts."""
+
 from __future__ import annotations
 
 import urllib.error

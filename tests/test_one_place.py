@@ -5,6 +5,7 @@
   environment) is not reading.
 - ``REPO_ROOT`` is defined by ``coursetools.paths`` and imported everywhere else.
 """
+
 from __future__ import annotations
 
 import ast
@@ -57,24 +58,30 @@ def environment_reads(path: Path) -> set[str]:
 
 
 def test_course_variables_are_read_only_by_helpers_config():
-    readers = {(path.relative_to(REPO_ROOT).as_posix(), name)
-               for path in SOURCES if path != REPO_ROOT / "helpers" / "config.py"
-               for name in environment_reads(path)}
+    readers = {
+        (path.relative_to(REPO_ROOT).as_posix(), name)
+        for path in SOURCES
+        if path != REPO_ROOT / "helpers" / "config.py"
+        for name in environment_reads(path)
+    }
     # a test may look at what a command left in its own environment, to check it
     readers = {(file, name) for file, name in readers if not file.startswith("tests/test_")}
     assert readers <= NOT_YET, f"read outside helpers.config: {sorted(readers - NOT_YET)}"
 
 
 def test_every_course_variable_in_the_code_is_declared():
-    used = {name for path in SOURCES if not path.name.startswith("test_")  # tests may name wrong ones on purpose
-            for name in re.findall(r"TL_COURSE_[A-Z_]*[A-Z]", path.read_text())}
+    used = {
+        name
+        for path in SOURCES
+        if not path.name.startswith("test_")  # tests may name wrong ones on purpose
+        for name in re.findall(r"TL_COURSE_[A-Z_]*[A-Z]", path.read_text())
+    }
     assert len(used) > 10
     assert sorted(used - set(VARIABLES)) == []
 
 
 def test_the_repository_root_is_defined_once():
-    defined = [path.relative_to(REPO_ROOT).as_posix() for path in SOURCES
-               if re.search(r"^REPO_ROOT\s*=", path.read_text(), re.M)]
+    defined = [path.relative_to(REPO_ROOT).as_posix() for path in SOURCES if re.search(r"^REPO_ROOT\s*=", path.read_text(), re.M)]
     assert defined == ["coursetools/paths.py"]
 
 
@@ -82,6 +89,8 @@ def test_the_reader_finds_every_form_of_read(tmp_path):
     """The scan above must not pass by missing a form."""
     sample = tmp_path / "sample.py"
     v = "TL_COURSE" + "_"  # split, so that the README's table check does not take these for real variables
-    sample.write_text(f'import os\nV = "{v}B"\nos.environ.get("{v}A")\nos.environ[V]\n'
-                      f'"{v}C" in os.environ\nos.getenv("{v}D")\nos.environ["{v}E"] = "1"\n')
+    sample.write_text(
+        f'import os\nV = "{v}B"\nos.environ.get("{v}A")\nos.environ[V]\n'
+        f'"{v}C" in os.environ\nos.getenv("{v}D")\nos.environ["{v}E"] = "1"\n'
+    )
     assert environment_reads(sample) == {f"{v}A", f"{v}B", f"{v}C", f"{v}D"}

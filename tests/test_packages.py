@@ -1,5 +1,6 @@
 """One package per audience: what ``helpers`` (learners, also installed alone on Colab) may import,
 its public names, and no import circle among its modules."""
+
 from __future__ import annotations
 
 import ast
@@ -40,8 +41,7 @@ def test_helpers_import_no_grading_tooling_or_repo_paths(path):
 
 
 def test_no_import_circle_among_helpers_modules():
-    graph = {p.stem: {name.split(".")[1] for name in _imports(p, "helpers") if name.startswith("helpers.")}
-             for p in HELPERS}
+    graph = {p.stem: {name.split(".")[1] for name in _imports(p, "helpers") if name.startswith("helpers.")} for p in HELPERS}
     graph.pop("__init__")  # the package re-exports; its modules never import it back
     assert not any("__init__" in deps for deps in graph.values())
 
@@ -82,8 +82,7 @@ def _lesson_imports():
 def test_lessons_import_only_public_names():
     found = list(_lesson_imports())
     assert len(found) > 20, "the lessons' imports were not found"
-    private = [(lesson, module, name) for lesson, module, name in found
-               if name not in importlib.import_module(module).__all__]
+    private = [(lesson, module, name) for lesson, module, name in found if name not in importlib.import_module(module).__all__]
     assert not private, f"lessons import names that are not public (__all__): {private}"
 
 
@@ -97,8 +96,9 @@ def test_repo_packages_never_import_the_benchmark_or_the_website(package):
 def test_every_environment_variable_is_documented_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
     sources = [*REPO_ROOT.glob("*/*.py"), REPO_ROOT / "Makefile", REPO_ROOT / "nbgrader_config.py"]
-    used = {name for path in sources if ".venv" not in path.parts
-            for name in re.findall(r"TL_COURSE_[A-Z_]*[A-Z]", path.read_text())}
+    used = {
+        name for path in sources if ".venv" not in path.parts for name in re.findall(r"TL_COURSE_[A-Z_]*[A-Z]", path.read_text())
+    }
     assert {"TL_COURSE_QUICK", "TL_COURSE_OFFLINE", "TL_COURSE_MIRROR"} <= used
     undocumented = sorted(name for name in used if not re.search(rf"^\| `{name}[`=]", readme, re.M))
     assert not undocumented, f"README's environment table lacks {undocumented}"

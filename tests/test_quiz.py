@@ -3,6 +3,7 @@
 The right answers are read from the instructor notebook (solutions/05_quiz), so the hash
 table and the notebook cannot drift apart without this test failing.
 """
+
 from __future__ import annotations
 
 import json
@@ -160,7 +161,11 @@ def test_quiz_notebook_offers_the_widget_under_every_question_and_keeps_its_poin
     cells = json.loads(QUIZ.read_text())["cells"]
     ids = [c.get("id") for c in cells]
     for question_id in quiz.QUESTIONS:
-        text, widget, answer = ids.index(f"{question_id}_text"), ids.index(f"{question_id}_try"), ids.index(f"{question_id}_answer")
+        text, widget, answer = (
+            ids.index(f"{question_id}_text"),
+            ids.index(f"{question_id}_try"),
+            ids.index(f"{question_id}_answer"),
+        )
         assert text < widget < answer, question_id
         assert "".join(cells[widget]["source"]) == f'ask("{question_id}")'
         assert cells[widget]["metadata"]["nbgrader"]["locked"] and not cells[widget]["metadata"]["nbgrader"]["grade"]

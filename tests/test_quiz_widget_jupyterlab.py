@@ -5,6 +5,7 @@ runs it in the course's kernel, and Chromium clicks a wrong and the right answer
 in the session are trusted, so the widget's script runs (a saved, reopened notebook is not
 trusted until it is run again: the usual Jupyter rule).
 """
+
 from __future__ import annotations
 
 import shutil

@@ -5,6 +5,7 @@ answer the probes), runs the lesson's first cell (``show_lesson_cost``), then im
 framework and asks ``pick()``: before the settings were kept, the mode followed whichever
 framework was imported at that moment (code-review.md 1.5).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -20,8 +21,9 @@ from helpers.costs import show_lesson_cost
 
 
 def fake_torch(cuda: bool = False, mps: bool = False):
-    return SimpleNamespace(cuda=SimpleNamespace(is_available=lambda: cuda),
-                           backends=SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps)))
+    return SimpleNamespace(
+        cuda=SimpleNamespace(is_available=lambda: cuda), backends=SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps))
+    )
 
 
 def fake_tensorflow(gpu: bool = False):
@@ -137,10 +139,15 @@ def test_frameworks_are_asked_once_and_only_when_the_machine_decides(machine, mo
     assert runtime.decide_run_settings(("torch",)).mode == "quick" and asked == ["torch"]
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({"TL_COURSE_QUICK": "1"}, "quick"), ({"TL_COURSE_MODE": "full"}, "full"), ({"TL_COURSE_MODE": "cpu"}, "cpu"),
-    ({"NBGRADER_EXECUTION": "autograde", "TL_COURSE_MODE": "full"}, "grading"),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TL_COURSE_QUICK": "1"}, "quick"),
+        ({"TL_COURSE_MODE": "full"}, "full"),
+        ({"TL_COURSE_MODE": "cpu"}, "cpu"),
+        ({"NBGRADER_EXECUTION": "autograde", "TL_COURSE_MODE": "full"}, "grading"),
+    ],
+)
 def test_the_environment_chooses_before_the_machine(machine, monkeypatch, capsys, env, expected):
     machine("cuda_in_both")
     for key, value in env.items():

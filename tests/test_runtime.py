@@ -1,4 +1,5 @@
 """Quick mode, seeding and devices."""
+
 from __future__ import annotations
 
 import random
@@ -11,11 +12,17 @@ from helpers import config, runtime
 
 @pytest.mark.parametrize(
     ("env", "expected"),
-    [({}, "cpu"), ({"TL_COURSE_QUICK": "1"}, "quick"), ({"TL_COURSE_QUICK": "0"}, "cpu"),
-     ({"TL_COURSE_MODE": "full"}, "full"), ({"TL_COURSE_MODE": " CPU "}, "cpu"), ({"TL_COURSE_MODE": "quick"}, "quick"),
-     ({"TL_COURSE_MODE": "full", "TL_COURSE_QUICK": "1"}, "quick"),
-     ({"NBGRADER_EXECUTION": "autograde"}, "grading"),
-     ({"NBGRADER_EXECUTION": "validate", "TL_COURSE_MODE": "full"}, "grading")],
+    [
+        ({}, "cpu"),
+        ({"TL_COURSE_QUICK": "1"}, "quick"),
+        ({"TL_COURSE_QUICK": "0"}, "cpu"),
+        ({"TL_COURSE_MODE": "full"}, "full"),
+        ({"TL_COURSE_MODE": " CPU "}, "cpu"),
+        ({"TL_COURSE_MODE": "quick"}, "quick"),
+        ({"TL_COURSE_MODE": "full", "TL_COURSE_QUICK": "1"}, "quick"),
+        ({"NBGRADER_EXECUTION": "autograde"}, "grading"),
+        ({"NBGRADER_EXECUTION": "validate", "TL_COURSE_MODE": "full"}, "grading"),
+    ],
 )
 def test_mode_follows_environment(monkeypatch, env, expected):
     """Here (no GPU) a plain run is the CPU budget; the variables choose another mode."""
@@ -70,8 +77,10 @@ def test_environment_report_lists_versions_and_cache(capsys):
     assert runtime.peak_rss_mb() > 10
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("True", True), (" yes ", True), ("ON", True),
-                                                ("0", False), ("False", False), ("no", False), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("True", True), (" yes ", True), ("ON", True), ("0", False), ("False", False), ("no", False), ("", False)],
+)
 def test_env_flag_reads_every_yes_no_spelling(monkeypatch, raw, expected):
     monkeypatch.setenv("TL_COURSE_OFFLINE", raw)
     assert config.env_flag("TL_COURSE_OFFLINE") is expected

@@ -1,5 +1,6 @@
 """Transfer learning really works: real ImageNet MobileNetV2 features vs the same network with
 random weights, on the full hymenoptera data, with a linear classifier on frozen features."""
+
 from __future__ import annotations
 
 import warnings
@@ -26,10 +27,14 @@ def _features(model, loader) -> tuple[np.ndarray, np.ndarray]:
 
 def _accuracy(model, splits) -> float:
     model.classifier = torch.nn.Identity()  # 1280 pooled features
-    prep = transforms.Compose([
-        transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
-        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-    ])
+    prep = transforms.Compose(
+        [
+            transforms.Resize(256),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
     loaders = torch_loaders(splits, prep, prep, batch_size=32)
     x_train, y_train = _features(model, loaders["train"])
     x_val, y_val = [], []

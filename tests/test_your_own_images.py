@@ -4,6 +4,7 @@ default run on the built-in fallback set with the real MobileNetV2 weights.
 
 Each run gets its own course cache and export folder, so its saved result and export are its own.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,14 +24,12 @@ from coursetools.runner import run_notebook
 LESSON = "06_your_own_images"
 NOTEBOOK = REPO_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
 # what the lesson says predict.py imports: torch, torchvision (with Pillow and NumPy) and, for HEIC only, pillow_heif
-SHIPPED_IMPORTS = {"json", "sys", "warnings", "pathlib", "__future__", "numpy", "PIL", "torch", "torchvision",
-                   "pillow_heif"}
+SHIPPED_IMPORTS = {"json", "sys", "warnings", "pathlib", "__future__", "numpy", "PIL", "torch", "torchvision", "pillow_heif"}
 
 
 def _run_lesson(tmp_path, mode: str, cache_name: str = "cache") -> dict:
     start = time.perf_counter()
-    run = run_notebook(NOTEBOOK, mode, cache=tmp_path / cache_name, output=tmp_path / f"{cache_name}.ipynb",
-                       timeout=900)
+    run = run_notebook(NOTEBOOK, mode, cache=tmp_path / cache_name, output=tmp_path / f"{cache_name}.ipynb", timeout=900)
     assert run.ok, run.error
     record = json.loads((tmp_path / cache_name / "results" / f"{LESSON}.json").read_text())
     record["wall_seconds"] = time.perf_counter() - start
@@ -72,11 +71,25 @@ def test_headless_run_on_a_messy_folder_ships_a_model_that_reloads_in_a_fresh_pr
         assert needle in card, needle
 
     # a fresh Python, isolated from the course (-I: no PYTHONPATH, no user site), in another folder
-    odd = ["red/rotated.jpg", "red/cmyk.jpg", "red/animated.gif", "red/sixteen_bit.png", "red/huge.jpg", "blue/blue_00.png",
-           "red/IMG_0100.HEIC", "blue/IMG_0200.heic"]
+    odd = [
+        "red/rotated.jpg",
+        "red/cmyk.jpg",
+        "red/animated.gif",
+        "red/sixteen_bit.png",
+        "red/huge.jpg",
+        "blue/blue_00.png",
+        "red/IMG_0100.HEIC",
+        "blue/IMG_0200.heic",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TL_COURSE_", "PYTHON"))}
-    fresh = subprocess.run([sys.executable, "-I", str(export / "predict.py"), *[str(photos / p) for p in odd]],
-                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    fresh = subprocess.run(
+        [sys.executable, "-I", str(export / "predict.py"), *[str(photos / p) for p in odd]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=600,
+    )
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     answers = [json.loads(line) for line in fresh.stdout.splitlines()]
     assert [a["path"] for a in answers] == [str(photos / p) for p in odd]
@@ -105,8 +118,13 @@ def test_headless_run_on_a_messy_folder_ships_a_model_that_reloads_in_a_fresh_pr
 
 @pytest.mark.usefixtures("mirror")
 def test_run_all_stops_at_the_folder_choice_until_photos_or_the_fallback_are_given(tmp_path):
-    run = run_notebook(NOTEBOOK, "quick", cache=tmp_path / "cache", timeout=600,
-                       env={"TL_COURSE_MY_IMAGES": None, "TL_COURSE_EXPORTS": str(tmp_path / "exports")})
+    run = run_notebook(
+        NOTEBOOK,
+        "quick",
+        cache=tmp_path / "cache",
+        timeout=600,
+        env={"TL_COURSE_MY_IMAGES": None, "TL_COURSE_EXPORTS": str(tmp_path / "exports")},
+    )
     assert not run.ok and "No photos were given" in run.error and "USE_FALLBACK = True" in run.error, run.error
     assert not (tmp_path / "exports").exists() and not (tmp_path / "cache" / "features").exists(), "nothing trained"
 
@@ -119,11 +137,32 @@ def test_default_run_on_the_fallback_set_beats_090_with_real_weights(tmp_path, m
     monkeypatch.delenv("TL_COURSE_ALLOW_RANDOM_WEIGHTS", raising=False)
     record = _run_lesson(tmp_path, "full")
     metrics = record["metrics"]
-    print(json.dumps({k: metrics[k] for k in ("test_accuracy", "majority_baseline", "per_class_f1", "train_val_test",
-                                              "phase1_val_accuracy", "phase2_val_accuracy", "phase2_kept",
-                                              "cv_accuracy_mean", "cv_accuracy_std", "portraits", "crop_cut_mean",
-                                              "audit_seconds", "extract_seconds", "head_seconds", "fine_tune_seconds")},
-                     indent=1), f"\nwall {record['wall_seconds']:.0f} s")
+    print(
+        json.dumps(
+            {
+                k: metrics[k]
+                for k in (
+                    "test_accuracy",
+                    "majority_baseline",
+                    "per_class_f1",
+                    "train_val_test",
+                    "phase1_val_accuracy",
+                    "phase2_val_accuracy",
+                    "phase2_kept",
+                    "cv_accuracy_mean",
+                    "cv_accuracy_std",
+                    "portraits",
+                    "crop_cut_mean",
+                    "audit_seconds",
+                    "extract_seconds",
+                    "head_seconds",
+                    "fine_tune_seconds",
+                )
+            },
+            indent=1,
+        ),
+        f"\nwall {record['wall_seconds']:.0f} s",
+    )
     assert record["mode"] == "full" and metrics["source"] == "fallback"
     assert metrics["classes"] == ["ants", "bees", "cats", "dogs"] and metrics["weights_source"] == "imagenet"
     assert metrics["image_size"] == 224
