@@ -18,7 +18,8 @@ from filelock import FileLock
 
 from coursebook import build, notebooks
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import REPO_ROOT
+
 # Markers nbval would honour; the check below does not, so a lesson must not rely on them.
 NBVAL_MARKERS = ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
 
