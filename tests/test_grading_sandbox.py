@@ -74,7 +74,10 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd)
     victim = Crafted("aa_victim", copy.deepcopy(solution))
     write(submissions, lesson, victim)
     first = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None, jobs=1)
-    assert [(o.status, o.score) for o in first.outcomes] == [("graded", first.outcomes[0].max_score)]
+    # a complete student: every autograded point (manually graded answers, lesson 06's decisions, come later)
+    autograded_max = sum(expected_scores(solution, victim).values())
+    assert [(o.status, o.score) for o in first.outcomes] == [("graded", autograded_max)]
+    assert autograded_max > 0
     victim_files = _digests(
         submissions / victim.student,
         *(workspace / "nbgrader" / step / victim.student for step in ("submitted", "autograded", "feedback")),
@@ -103,7 +106,7 @@ def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd)
 
     outcomes = {o.student: o for o in run.outcomes}
     assert outcomes[correct.student].status == "graded", report
-    assert outcomes[correct.student].score == outcomes[correct.student].max_score > 0, report
+    assert outcomes[correct.student].score == autograded_max, report
     for crafted in hostile:
         # "review": the static scan flags some attack code (ctypes, os._exit ...) for a person
         assert outcomes[crafted.student].status in ("graded", "review"), f"{crafted.student}\n{report}"
