@@ -1,11 +1,16 @@
 """Self-check quizzes: immediate feedback on an answer, without the answer being readable.
 
-A lesson asks a question, the learner puts an answer in a variable (``q1 = "b"``) and calls
-``show_feedback("q1", q1)``, which prints "Correct" or a hint. The right answers are not
-stored here, only a salted SHA-256 of each one (``QUESTIONS``), so reading this file or the
-notebook does not give them away. This hides answers from a casual look, not from a
+A lesson asks a question, the learner puts an answer in a variable (``q1 = ...``: a letter,
+True/False or a number) and calls ``show_feedback("q1", q1)``, which prints "Correct" or a hint.
+The right answers are not stored anywhere, only a salted SHA-256 of each one (the answer key,
+``helpers.quiz_key``), so reading this file or the notebook does not give them away. This hides answers from a casual look, not from a
 determined learner: a multiple-choice answer has four possible values, and trying them all
 is the same as guessing. Graded runs (nbgrader) assert ``check(...)`` in hidden tests.
+
+In a graded class the learners get no answer key at all: the graded flavour of the learner
+distribution (``coursetools.learner_dist``) ships ``helpers.quiz_key`` with ``ANSWER_HASHES = None``.
+Then ``show_feedback`` only checks the answer's form and says that the score comes with the
+feedback, ``check`` raises ``AnswerKeyNotShippedError``, and the clickable widget shows no buttons.
 
 Answers are normalised before hashing, so harmless differences do not matter:
 
@@ -19,7 +24,8 @@ Anything else (a list, ``None``, an object that claims to equal everything) is n
 correct: answers are converted to plain strings first and never compared with ``==``.
 
 To add a question, call ``make_question("q16", answer, hint="...", kind=..., options=...)``
-in a Python session and paste the returned entry into ``QUESTIONS``.
+in a Python session, paste the returned entry without its ``hash`` into ``QUESTIONS`` and the
+hash into ``helpers.quiz_key.ANSWER_HASHES``.
 """
 
 from __future__ import annotations
@@ -29,15 +35,16 @@ import math
 import numbers
 from typing import Any, Mapping
 
-from .errors import UnknownNameError
+from .errors import CourseError, UnknownNameError
+from .quiz_key import ANSWER_HASHES
 
-__all__ = ["QUESTIONS", "check", "check_all", "show_feedback"]
+__all__ = ["QUESTIONS", "AnswerKeyNotShippedError", "check", "check_all", "self_check_available", "show_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
 
-# question id -> how to normalise the answer, the hash of the right one, and a hint that
-# points to where the answer is taught (never the answer itself).
+# question id -> how to normalise the answer, a hint that points to where the answer is taught
+# (never the answer itself), and the hash of the right one (from helpers.quiz_key, where shipped).
 QUESTIONS: dict[str, dict[str, Any]] = {}  # filled below
 
 
@@ -134,6 +141,17 @@ def make_question(
 
 # --------------------------------------------------------------------------- checking
 
+GRADED_CLASS_NOTE = "self-check is off in this graded class: your score comes with the feedback after you submit"
+
+
+class AnswerKeyNotShippedError(CourseError):
+    """The quiz's answer key is not part of a graded class's learner distribution."""
+
+
+def self_check_available() -> bool:
+    """True where the answer key ships (self-paced); False in a graded class's distribution."""
+    return ANSWER_HASHES is not None
+
 
 def _spec(question_id: str) -> dict[str, Any]:
     try:
@@ -167,8 +185,15 @@ def _candidates(question_id: str, spec: dict[str, Any], answer: Any) -> list[str
 
 
 def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
-    """True if ``answer`` is right. Prints "Correct" or a hint unless ``quiet``."""
+    """True if ``answer`` is right. Prints "Correct" or a hint unless ``quiet``.
+
+    Raises AnswerKeyNotShippedError in a graded class's distribution (there is no key to check with)."""
     spec = _spec(question_id)
+    if "hash" not in spec:
+        raise AnswerKeyNotShippedError(
+            f"{question_id}: the answer key is not shipped in a graded class, so answers cannot be checked here; "
+            "they are graded after you submit."
+        )
     candidates = _candidates(question_id, spec, answer)
     correct = any(_digest(question_id, c) == spec["hash"] for c in candidates)
     if not quiet:
@@ -182,12 +207,29 @@ def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
 
 
 def show_feedback(question_id: str, answer: Any) -> None:
-    """Print "Correct" or a hint for one answer (returns nothing, so nothing else is shown)."""
-    check(question_id, answer)
+    """Print "Correct" or a hint for one answer (returns nothing, so nothing else is shown).
+
+    In a graded class: whether the answer has the right form, and that it is recorded."""
+    if self_check_available():
+        check(question_id, answer)
+        return
+    spec = _spec(question_id)
+    if not _candidates(question_id, spec, answer):
+        print(f"{question_id}: Not yet: answer with {_expected_form(spec)} (got {answer!r}).")
+    else:
+        print(f"{question_id}: answer recorded ({answer!r}); {GRADED_CLASS_NOTE}.")
 
 
-def check_all(answers: Mapping[str, Any]) -> int:
-    """Check every question answered in ``answers`` (e.g. ``globals()``); print and return the score."""
+def check_all(answers: Mapping[str, Any]) -> int | None:
+    """Check every question answered in ``answers`` (e.g. ``globals()``); print and return the score.
+
+    In a graded class: list the unanswered questions and return None (no key, no score)."""
+    if not self_check_available():
+        missing = [q for q in QUESTIONS if q not in answers]
+        for question_id in missing:
+            print(f"{question_id}: not answered yet.")
+        print(f"{len(QUESTIONS) - len(missing)} of {len(QUESTIONS)} questions answered; {GRADED_CLASS_NOTE}.")
+        return None
     score = 0
     for question_id in QUESTIONS:
         if question_id not in answers:
@@ -206,85 +248,76 @@ QUESTIONS.update(
             "kind": "choice",
             "options": "abcd",
             "hint": "Section 1 of the concepts lesson names the two tasks.",
-            "hash": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",
         },
         "q2": {
             "kind": "choice",
             "options": "abcd",
             "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
-            "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
         },
         "q3": {
             "kind": "bool",
             "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
-            "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
         },
         "q4": {
             "kind": "choice",
             "options": "abcd",
             "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
-            "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
         },
         "q5": {
             "kind": "bool",
             "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
-            "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
         },
         "q6": {
             "kind": "choice",
             "options": "abcd",
             "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
-            "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
         },
         "q7": {
             "kind": "int",
             "hint": "Count one weight per input feature, then add the bias.",
-            "hash": "411ab5e62747a41d75f2b5220c8c788380154eb86dd624fd0bd7d0d6f34c1506",
         },
         "q8": {
             "kind": "int",
             "hint": "Multiply the three dimensions of the feature map.",
-            "hash": "51e1980199aba57a4290fdabd42038ffa124f25b2a296a04e06358af43b09f34",
         },
         "q9": {
             "kind": "choice",
             "options": "abcd",
             "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
-            "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
         },
         "q10": {
             "kind": "choice",
             "options": "abcd",
             "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
-            "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
         },
         "q11": {
             "kind": "bool",
             "hint": "What would large updates do to weights that are already good?",
-            "hash": "b6a332238234f535b7b1cbb4645a0af69e9146ac63cb4796096e63dff20e9a7b",
         },
         "q12": {
             "kind": "choice",
             "options": "abcd",
             "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
-            "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
         },
         "q13": {
             "kind": "choice",
             "options": "abcd",
             "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
-            "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
         },
         "q14": {
             "kind": "int",
             "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
-            "hash": "cc6ccfbc28481f49cb1430da136974650067ce66d0d6e0c3f6732fe17c156609",
         },
         "q15": {
             "kind": "float",
             "decimals": 2,
             "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
-            "hash": "f88f51e6102a0760ab36424124c03fea8b93de08d567f396a7df04a035e3658c",
         },
     }
 )
+
+if ANSWER_HASHES is not None:  # self-paced: the key ships; a graded class's distribution has None
+    if set(ANSWER_HASHES) != set(QUESTIONS):
+        raise ImportError(f"helpers.quiz_key does not match the questions: {sorted(set(ANSWER_HASHES) ^ set(QUESTIONS))}")
+    for _question_id, _hash in ANSWER_HASHES.items():
+        QUESTIONS[_question_id]["hash"] = _hash
