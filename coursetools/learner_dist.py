@@ -53,7 +53,7 @@ FLAVOUR_NOTES = {
     "self-paced": "**Flavour: self-paced.** The quiz tells you at once whether an answer is right, and a "
     '"your turn" cell you skip is filled in with the course\'s reference answer so that the lesson goes on.',
     "graded": "**Flavour: graded class.** No answers ship with this copy: the quiz records your answers and "
-    "your score comes with the feedback after you submit; a \"your turn\" cell you skip stops the lesson "
+    'your score comes with the feedback after you submit; a "your turn" cell you skip stops the lesson '
     "until you write it. The visible tests are here, as in every lesson.",
 }
 GRADED_QUIZ_KEY = '''"""The quiz's answer key: not shipped in a graded class (the answers are graded after submission)."""
@@ -69,6 +69,7 @@ GENERIC_LINES = {
     "seen += labels.size(0)": "helpers/training.py (its own training loop)",
     "rng = random.Random(seed)": "helpers/my_images.py (its seeded split)",
 }
+LEARNER_GITIGNORE = "__pycache__/\n.ipynb_checkpoints/\nmy_images/\nmy_images.zip\nexports/\n"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
@@ -91,7 +92,9 @@ def stub_module(source: str, module: str) -> str:
     stub keeps the function names (and ``__all__``) so that a lesson's import still works; any other
     name raises the same message when looked up. Nothing of the original bodies or defaults is kept."""
     tree = ast.parse(source)
-    functions = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.name.startswith("_")]
+    functions = [
+        n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.name.startswith("_")
+    ]
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]
     message = f"helpers.reference_answers.{module}.{{name}}: the course's reference answer is {NOT_SHIPPED}."
     lines = [
@@ -115,6 +118,8 @@ def stub_module(source: str, module: str) -> str:
         "",
         "",
         "def __getattr__(name):",
+        "    if name.startswith('__'):  # the import system's own look-ups (__path__, ...)",
+        "        raise AttributeError(name)",
         "    raise NotImplementedError(_MESSAGE.format(name=name))",
         "",
     ]
@@ -138,6 +143,8 @@ def _copy_tree(root: Path, folder: Path, flavour: str) -> None:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, folder / name)
     (folder / "README.md").write_text(_learner_readme(root, flavour))
+    # what a learner's work leaves beside the lessons: never part of a pull (nbgitpuller merges)
+    (folder / ".gitignore").write_text(LEARNER_GITIGNORE)
     if flavour == "graded":
         (folder / QUIZ_KEY).write_text(GRADED_QUIZ_KEY)
         package = folder / REFERENCE_PACKAGE
@@ -279,9 +286,7 @@ def nbgitpuller_link(hub_url: str, repo: str | Path, branch: str, path: str, tar
     ``repo`` may be a URL or a local bare repository (``OUT/learner.git``), given as ``file://`` so
     that git's shallow clone works on it."""
     repo_text = Path(repo).resolve().as_uri() if isinstance(repo, Path) or str(repo).startswith("/") else str(repo)
-    query = urlencode(
-        {"repo": repo_text, "branch": branch, "urlpath": f"lab/tree/{targetpath}/{path}", "targetpath": targetpath}
-    )
+    query = urlencode({"repo": repo_text, "branch": branch, "urlpath": f"lab/tree/{targetpath}/{path}", "targetpath": targetpath})
     return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
@@ -305,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.wheel:
             for path in build_wheel(dist):
                 print(f"  {path}")
-    print(f"nbgitpuller: {nbgitpuller_link('http://127.0.0.1:8000', args.out / 'learner.git', 'graded', 'lessons/05_quiz/05_quiz.ipynb')}")
+    print(
+        f"nbgitpuller: {nbgitpuller_link('http://127.0.0.1:8000', args.out / 'learner.git', 'graded', 'lessons/05_quiz/05_quiz.ipynb')}"
+    )
     return 0
 
 
