@@ -9,6 +9,7 @@
 #   make book     the course website -> _build/html (Jupyter Book, lessons executed in quick mode)
 #   make grade SUBMISSIONS=dir   autograde students' notebooks (python -m autograder) -> grading/grades.csv + feedback
 #   make learner-dist  the learners' copy (no answers), two flavours -> _dist/learner-{self-paced,graded}/, branches of _dist/learner.git, helpers wheels
+#   make memory-table  the guide's per-user memory/CPU table and docs/hub/values.yaml's resources, from bench/results
 #   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json, README table, helpers/measured_costs.json
 
 SHELL := /bin/bash
@@ -35,7 +36,7 @@ STAMP := $(VENV)/.installed-$(VARIANT)
 # file, with environment markers; tests/test_lock.py checks each platform x Python resolves to wheels.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: learner-dist setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
+.PHONY: learner-dist memory-table setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
 
 setup: $(STAMP)
 
@@ -152,6 +153,10 @@ bench: $(STAMP)
 DIST_DIR ?= _dist
 learner-dist: $(STAMP)
 	$(BIN)/python -m coursetools.learner_dist --out "$(DIST_DIR)" --wheel $(if $(FLAVOUR),--flavour $(FLAVOUR))
+
+# docs/instructor_guide.md's per-lesson memory/CPU table and docs/hub/values.yaml's resources, from bench/results
+memory-table: $(STAMP)
+	$(BIN)/python -m bench.memory_table
 
 report: $(STAMP)
 	$(BIN)/python -m helpers report

@@ -3,8 +3,9 @@
     python -m coursetools.learner_dist                       # both flavours into _dist/
     python -m coursetools.learner_dist --flavour graded --out /tmp/dist --wheel
 
-It holds ``lessons/``, the ``helpers`` package (with its dataset manifests), its ``pyproject.toml``
-and the pinned requirements, and the learner docs (a README, ``docs/intro.md``, ``docs/recipe.md``
+It holds ``lessons/``, the ``helpers`` package (with its dataset manifests), its ``pyproject.toml``,
+the pinned requirements with ``environment.yml`` and a ``postBuild`` (repo2docker builds the course
+environment from it), and the learner docs (a README, ``docs/intro.md``, ``docs/recipe.md``
 where it exists). It never holds ``solutions/``, hidden tests, ``autograder/``, ``nbgrader_config.py``
 or the repository's tools and tests: files are taken from an allow-list, never copied by exclusion.
 
@@ -70,6 +71,15 @@ GENERIC_LINES = {
     "rng = random.Random(seed)": "helpers/my_images.py (its seeded split)",
 }
 LEARNER_GITIGNORE = "__pycache__/\n.ipynb_checkpoints/\nmy_images/\nmy_images.zip\nexports/\n"
+# repo2docker (Binder, a hub's image) runs it after environment.yml. Not the repository's editable
+# install: a hub mounts the learner's home over the folder the image was built from.
+LEARNER_POSTBUILD = """#!/bin/bash
+# repo2docker (Binder, a hub's single-user image) runs this after environment.yml's environment:
+# the course's helpers package from this folder, not editable, so that it stays importable when a
+# hub mounts the learner's home over this folder.
+set -euo pipefail
+python -m pip install --no-deps .
+"""
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
@@ -145,6 +155,8 @@ def _copy_tree(root: Path, folder: Path, flavour: str) -> None:
     (folder / "README.md").write_text(_learner_readme(root, flavour))
     # what a learner's work leaves beside the lessons: never part of a pull (nbgitpuller merges)
     (folder / ".gitignore").write_text(LEARNER_GITIGNORE)
+    (folder / "postBuild").write_text(LEARNER_POSTBUILD)
+    (folder / "postBuild").chmod(0o755)
     if flavour == "graded":
         (folder / QUIZ_KEY).write_text(GRADED_QUIZ_KEY)
         package = folder / REFERENCE_PACKAGE
