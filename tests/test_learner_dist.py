@@ -427,3 +427,26 @@ def test_graded_quiz_runs_from_the_graded_wheel_without_feedback(fresh_venv, dis
     assert not unexpected_errors(nb)
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "self-check is off in this graded class" in text and "Correct" not in text and "data-hash" not in text
+
+
+# --------------------------------------------------------------------------- the published location
+
+
+def test_published_location_is_one_setting():
+    """_config.yml's repository url is the only place that names it: the install cells are written
+    from it (make lessons), the launch buttons built from it, and no other tracked file repeats it."""
+    from coursetools import install_cell
+
+    url = install_cell.repository_url()
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.split()
+    generated = {f"{folder}/{name}/{name}.ipynb" for folder in ("solutions", "lessons") for name in LESSONS}
+    naming = [
+        path
+        for path in tracked
+        if path not in generated | {"_config.yml"}
+        and (REPO_ROOT / path).is_file()
+        and url.split("://")[-1].split("/", 1)[-1] in (REPO_ROOT / path).read_bytes().decode("utf-8", "replace")  # owner/name
+    ]
+    assert not naming, f"these files name the published location {url} themselves; read it from _config.yml: {naming}"
+    for path in sorted(generated):
+        assert install_cell.pinned_requirement() in (REPO_ROOT / path).read_text(), path
