@@ -148,11 +148,13 @@ bench: $(STAMP)
 
 # The learner distribution (coursetools/learner_dist.py; docs/instructor_guide.md, "Learner distribution"):
 # each flavour a folder and a branch of the bare repository $(DIST_DIR)/learner.git (what nbgitpuller pulls),
-# leak-scanned, and helpers' wheel and sdist (python -m build) in $(DIST_DIR)/wheels/FLAVOUR/.
+# helpers' wheel and sdist (python -m build) in $(DIST_DIR)/wheels/FLAVOUR/, then every file leak-scanned
+# with the website's scanner (coursebook/dist_scan.py): a solution, hidden-test or answer line fails it.
 # FLAVOUR=self-paced or FLAVOUR=graded builds one.
 DIST_DIR ?= _dist
 learner-dist: $(STAMP)
 	$(BIN)/python -m coursetools.learner_dist --out "$(DIST_DIR)" --wheel $(if $(FLAVOUR),--flavour $(FLAVOUR))
+	$(BIN)/python -m coursebook.dist_scan $(foreach f,$(or $(FLAVOUR),self-paced graded),"$(DIST_DIR)/learner-$(f)")
 
 # docs/instructor_guide.md's per-lesson memory/CPU table and docs/hub/values.yaml's resources, from bench/results
 memory-table: $(STAMP)

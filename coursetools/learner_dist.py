@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 from .paths import REPO_ROOT, lesson_names
 
-__all__ = ["FLAVOURS", "Distribution", "Leak", "build", "build_wheel", "nbgitpuller_link", "scan", "secret_lines", "stub_module"]
+__all__ = ["FLAVOURS", "Distribution", "build", "build_wheel", "nbgitpuller_link", "stub_module"]
 
 FLAVOURS = ("self-paced", "graded")
 DEFAULT_OUT = REPO_ROOT / "_dist"
@@ -59,17 +59,10 @@ FLAVOUR_NOTES = {
 }
 GRADED_QUIZ_KEY = '''"""The quiz's answer key: not shipped in a graded class (the answers are graded after submission)."""
 
+__all__: list[str] = []
+
 ANSWER_HASHES = None
 '''
-# Solution lines that helpers' own code also contains (any copy of helpers, on Colab too, shows them):
-# generic Python, not an answer. Each is listed with where helpers has it, so a new overlap fails the
-# scan until someone reads it.
-GENERIC_LINES = {
-    "except ValueError:": "helpers/config.py, image_folder.py, near_duplicates.py, quiz.py",
-    "loss.backward()": "helpers/training.py (its own training loop)",
-    "seen += labels.size(0)": "helpers/training.py (its own training loop)",
-    "rng = random.Random(seed)": "helpers/my_images.py (its seeded split)",
-}
 LEARNER_GITIGNORE = "__pycache__/\n.ipynb_checkpoints/\nmy_images/\nmy_images.zip\nexports/\n"
 # repo2docker (Binder, a hub's image) runs it after environment.yml. Not the repository's editable
 # install: a hub mounts the learner's home over the folder the image was built from.
@@ -165,7 +158,7 @@ def _copy_tree(root: Path, folder: Path, flavour: str) -> None:
                 path.write_text(stub_module(path.read_text(), path.stem))
         init = package / "__init__.py"
         if init.is_file():  # its docstring describes the answers' package; the stubs need none of it
-            init.write_text(f'"""The course\'s reference answers: {NOT_SHIPPED}."""\n')
+            init.write_text(f'"""The course\'s reference answers: {NOT_SHIPPED}."""\n\n__all__: list[str] = []\n')
 
 
 def _git(args: list[str], cwd: Path, date: str | None = None) -> str:
@@ -245,52 +238,6 @@ def build_wheel(dist: Distribution, outdir: Path | None = None) -> list[Path]:
     return sorted(outdir.iterdir())
 
 
-def secret_lines(flavour: str, root: Path = REPO_ROOT) -> list:
-    """What must not be in a flavour: every solution and hidden-test line (the website's leak scan,
-    ``coursebook.scan.secrets``); for the graded class also the quiz's answer hashes and every line of
-    the reference answers' function bodies (``helpers/reference_answers/``)."""
-    from coursebook.scan import MIN_CHARS, Secret, normalise, secrets
-
-    found = [s for s in secrets(root / "solutions", root / "lessons") if s.line not in GENERIC_LINES]
-    if flavour == "graded":
-        from helpers.quiz_key import ANSWER_HASHES
-
-        found += [Secret("05_quiz (answer key)", digest) for digest in (ANSWER_HASHES or {}).values()]
-        package = root / REFERENCE_PACKAGE
-        for path in sorted(package.glob("*.py")) if package.is_dir() else []:
-            if path.name == "__init__.py":
-                continue
-            text = path.read_text()
-            for node in ast.parse(text).body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    body = node.body[1:] if ast.get_docstring(node) else node.body
-                    for statement in body:
-                        for line in (ast.get_source_segment(text, statement) or "").splitlines():
-                            line = normalise(line)
-                            if len(line.replace(" ", "")) >= MIN_CHARS:
-                                found.append(Secret(f"reference_answers/{path.name}", line))
-    return list(dict.fromkeys(found))
-
-
-@dataclass(frozen=True)
-class Leak:
-    path: Path
-    what: str
-
-
-def scan(folder: Path, secrets: list) -> tuple[int, list[Leak]]:
-    """Every file of a built distribution (``.git`` aside) searched for every secret line, on its
-    text with whitespace collapsed (notebooks: sources and outputs). Returns (files scanned, leaks)."""
-    from coursebook.scan import file_text, normalise
-
-    files, leaks = 0, []
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts):
-        files += 1
-        text = file_text(path).text if path.suffix == ".ipynb" else normalise(path.read_bytes().decode("utf-8", "replace"))
-        leaks += [Leak(path, f"{secret.notebook}: {secret.line!r}") for secret in secrets if secret.line in text]
-    return files, leaks
-
-
 def nbgitpuller_link(hub_url: str, repo: str | Path, branch: str, path: str, targetpath: str = "transfer-learning-cv") -> str:
     """A hub link that pulls ``branch`` of ``repo`` into the learner's ``targetpath`` and opens ``path``
     (relative to the distribution's root, e.g. ``lessons/05_quiz/05_quiz.ipynb``) in JupyterLab.
@@ -312,13 +259,6 @@ def main(argv: list[str] | None = None) -> int:
         dist = build(flavour, args.out)
         files = sum(1 for p in dist.folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(dist.folder).parts)
         print(f"{flavour}: {files} files in {dist.folder}, branch {dist.branch} of {dist.bare_repo} at {dist.commit[:12]}")
-        hidden = secret_lines(flavour)
-        scanned, leaks = scan(dist.folder, hidden)
-        print(f"  leak scan: {len(leaks)} of {len(hidden)} solution, hidden-test and answer lines found in {scanned} files")
-        if leaks:
-            for leak in leaks:
-                print(f"  LEAK {leak.path.relative_to(dist.folder)}: {leak.what}")
-            return 1
         if args.wheel:
             for path in build_wheel(dist):
                 print(f"  {path}")

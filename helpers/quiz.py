@@ -35,10 +35,10 @@ import math
 import numbers
 from typing import Any, Mapping
 
-from .errors import CourseError, UnknownNameError
+from .errors import AnswerKeyNotShippedError, UnknownNameError
 from .quiz_key import ANSWER_HASHES
 
-__all__ = ["QUESTIONS", "AnswerKeyNotShippedError", "check", "check_all", "self_check_available", "show_feedback"]
+__all__ = ["QUESTIONS", "check", "check_all", "show_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
@@ -142,10 +142,6 @@ def make_question(
 # --------------------------------------------------------------------------- checking
 
 GRADED_CLASS_NOTE = "self-check is off in this graded class: your score comes with the feedback after you submit"
-
-
-class AnswerKeyNotShippedError(CourseError):
-    """The quiz's answer key is not part of a graded class's learner distribution."""
 
 
 def self_check_available() -> bool:

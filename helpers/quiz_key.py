@@ -7,6 +7,8 @@ Kept apart from the questions so that a graded class's learner distribution can 
 
 from __future__ import annotations
 
+__all__: list[str] = []  # the key is data for helpers.quiz, never used directly
+
 # question id -> hash of the right answer (``helpers.quiz.make_question`` prints a new entry)
 ANSWER_HASHES: dict[str, str] | None = {
     "q1": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",

@@ -24,6 +24,7 @@ import nbformat
 import pytest
 from lesson_runs import unexpected_errors
 
+from coursebook import dist_scan
 from coursetools import learner_dist
 from coursetools.paths import REPO_ROOT, lesson_names
 from coursetools.runner import kernel_env
@@ -66,8 +67,8 @@ def test_distribution_holds_the_lessons_helpers_and_manifests_and_nothing_of_the
 
 @pytest.mark.parametrize("flavour", learner_dist.FLAVOURS)
 def test_no_solution_hidden_test_or_answer_line_is_in_any_file(dists, flavour):
-    secrets = learner_dist.secret_lines(flavour)
-    scanned, leaks = learner_dist.scan(dists[flavour].folder, secrets)
+    secrets = dist_scan.secret_lines(flavour)
+    scanned, leaks = dist_scan.scan(dists[flavour].folder, secrets)
     print(f"{flavour}: {len(leaks)} of {len(secrets)} lines found in {scanned} files")
     assert len(secrets) > 200 and scanned >= len(LESSONS) + 20
     assert not leaks, "\n".join(f"{leak.path}: {leak.what}" for leak in leaks)
@@ -76,14 +77,14 @@ def test_no_solution_hidden_test_or_answer_line_is_in_any_file(dists, flavour):
 def test_the_scan_finds_a_planted_solution_line_and_an_answer_hash(tmp_path, dists):
     copy = tmp_path / "copy"
     shutil.copytree(dists["graded"].folder, copy, ignore=shutil.ignore_patterns(".git"))
-    secrets = learner_dist.secret_lines("graded")
+    secrets = dist_scan.secret_lines("graded")
     quiz_answer = next(s for s in secrets if s.notebook == "05_quiz" and s.line.startswith("q1 ="))
     code_line = next(s for s in secrets if s.notebook == "04_pytorch_resnet18" and len(s.line) > 20)
     # a docstring example that gives q1's answer (as helpers/quiz.py's once did), a solution line, a hash
     (copy / "helpers" / "notes.py").write_text(f'"""Example: ``{quiz_answer.line}``"""\n')
     (copy / "docs" / "extra.md").write_text(f"    {code_line.line}\n")
     (copy / "helpers" / "key.json").write_text(json.dumps({"q1": ANSWER_HASHES["q1"]}))
-    _, leaks = learner_dist.scan(copy, secrets)
+    _, leaks = dist_scan.scan(copy, secrets)
     assert {leak.path.name for leak in leaks} == {"notes.py", "extra.md", "key.json"}
 
 
@@ -113,6 +114,7 @@ def test_graded_quiz_records_answers_checks_their_form_and_never_judges(dists):
         dists["graded"].folder,
         """
         import helpers.quiz as quiz
+        from helpers.errors import AnswerKeyNotShippedError
         from helpers.quiz_widget import widget_html
         assert quiz.__file__.startswith(sys.path[0]), quiz.__file__
         quiz.show_feedback("q1", "a")
@@ -121,7 +123,7 @@ def test_graded_quiz_records_answers_checks_their_form_and_never_judges(dists):
         print(widget_html("q1"))
         try:
             quiz.check("q1", "a")
-        except quiz.AnswerKeyNotShippedError as err:
+        except AnswerKeyNotShippedError as err:
             print("raised:", err)
         """,
     )
@@ -178,10 +180,10 @@ def test_reference_answers_are_stubbed_generically_in_the_graded_flavour(tmp_pat
     assert (
         "make_the_backbone_somehow" in (built["self-paced"].folder / "helpers" / "reference_answers" / "lesson_x.py").read_text()
     )
-    secrets = learner_dist.secret_lines("graded", root)
+    secrets = dist_scan.secret_lines("graded", root)
     assert any("make_the_backbone_somehow" in s.line for s in secrets)
-    assert not learner_dist.scan(built["graded"].folder, secrets)[1]
-    assert learner_dist.scan(built["self-paced"].folder, secrets)[1]  # the self-paced copy has them, by design
+    assert not dist_scan.scan(built["graded"].folder, secrets)[1]
+    assert dist_scan.scan(built["self-paced"].folder, secrets)[1]  # the self-paced copy has them, by design
     out = _run_helpers(
         built["graded"].folder,
         """
