@@ -19,10 +19,12 @@ Two flavours:
   ``NotImplementedError`` saying the cell must be written. The visible tests stay: they are part of
   ``lessons/``.
 
-Each flavour is a folder ``OUT/learner-FLAVOUR/`` that is also a git repository with one commit on
-branch ``FLAVOUR``, pushed to the bare repository ``OUT/learner.git`` (branches ``self-paced`` and
-``graded``): nbgitpuller, ``git clone`` and a hub's test all pull from there (``nbgitpuller_link``).
-The commit's date is the course commit's, so the same sources give the same commit.
+Each flavour is a folder ``OUT/learner-FLAVOUR/`` that is also a git work tree on branch ``FLAVOUR``,
+pushed to the bare repository ``OUT/learner.git`` (branches ``self-paced`` and ``graded``):
+nbgitpuller, ``git clone`` and a hub's test all pull from there (``nbgitpuller_link``). A rebuild
+commits on top of the branch's previous build (so learners' copies update by a plain merge) and
+only when something changed; the commit's date is the course commit's, so the same sources give
+the same commit.
 """
 
 from __future__ import annotations
@@ -201,15 +203,22 @@ def build(flavour: str, out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Dist
     folder.mkdir(parents=True)
     _copy_tree(root, folder, flavour)
     source, date = _source_commit(root)
-    _git(["init", "--quiet", "--initial-branch", flavour], folder)
-    _git(["add", "--all"], folder)
-    _git(["commit", "--quiet", "-m", f"Learner distribution ({flavour}) of the course at {source}"], folder, date)
-    commit = _git(["rev-parse", "HEAD"], folder)
     bare = out / "learner.git"
     if not (bare / "HEAD").is_file():
         bare.mkdir(parents=True, exist_ok=True)
         _git(["init", "--quiet", "--bare", "--initial-branch", "self-paced"], bare)
-    _git(["push", "--quiet", "--force", str(bare), f"{flavour}:refs/heads/{flavour}"], folder)
+    _git(["init", "--quiet", "--initial-branch", flavour], folder)
+    _git(["add", "--all"], folder)
+    # A new build goes on top of the branch's last one: nbgitpuller updates a learner's copy with
+    # `git merge`, which refuses unrelated histories. Unchanged sources add no commit.
+    previous = _git(["ls-remote", "--heads", str(bare), flavour], folder).split()
+    if previous:
+        _git(["fetch", "--quiet", str(bare), f"refs/heads/{flavour}"], folder)
+        _git(["reset", "--quiet", "--soft", "FETCH_HEAD"], folder)
+    if not previous or _git(["status", "--porcelain"], folder):
+        _git(["commit", "--quiet", "-m", f"Learner distribution ({flavour}) of the course at {source}"], folder, date)
+    commit = _git(["rev-parse", "HEAD"], folder)
+    _git(["push", "--quiet", str(bare), f"{flavour}:refs/heads/{flavour}"], folder)
     return Distribution(flavour, folder, bare, commit)
 
 

@@ -452,3 +452,32 @@ def test_published_location_is_one_setting():
     assert not naming, f"these files name the published location {url} themselves; read it from _config.yml: {naming}"
     for path in sorted(generated):
         assert install_cell.pinned_requirement() in (REPO_ROOT / path).read_text(), path
+
+
+def test_a_rebuild_goes_on_top_of_the_last_build_so_learners_copies_update(tmp_path):
+    """nbgitpuller updates with `git merge`: a rebuild must continue the branch, not restart it."""
+    root = tmp_path / "repo"
+    for name in ("lessons", "helpers", "docs", "solutions"):
+        shutil.copytree(REPO_ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in learner_dist.TOP_FILES:
+        shutil.copy2(REPO_ROOT / name, root / name)
+    first = learner_dist.build("graded", tmp_path / "out", root=root)
+    learner = tmp_path / "learner"
+    subprocess.run(["git", "clone", "--quiet", "--branch", "graded", first.bare_repo.as_uri(), str(learner)], check=True)
+    assert learner_dist.build("graded", tmp_path / "out", root=root).commit == first.commit  # nothing changed: no commit
+    (root / "docs" / "intro.md").write_text((root / "docs" / "intro.md").read_text() + "\nA new paragraph.\n")
+    second = learner_dist.build("graded", tmp_path / "out", root=root)
+    parent = subprocess.run(["git", "rev-parse", "HEAD^"], cwd=second.folder, capture_output=True, text=True).stdout.strip()
+    assert second.commit != first.commit and parent == first.commit
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "l",
+        "GIT_AUTHOR_EMAIL": "l@x",
+        "GIT_COMMITTER_NAME": "l",
+        "GIT_COMMITTER_EMAIL": "l@x",
+    }
+    subprocess.run(["git", "fetch", "--quiet"], cwd=learner, check=True)
+    subprocess.run(
+        ["git", "merge", "--quiet", "-Xours", "origin/graded"], cwd=learner, check=True, env=env
+    )  # what nbgitpuller runs
+    assert "A new paragraph." in (learner / "docs" / "intro.md").read_text()
