@@ -41,6 +41,7 @@ NOT_WRITTEN = (None, Ellipsis)
 RIGHT_MARK = "✓ "
 WRONG_MARK = "✗ "
 REFERENCE_NOTE = "the lesson goes on with the course's reference answer"
+NOT_WRITTEN_PROBLEM = "not written yet (the cell above still sets it to None)"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def expect(holds: Callable[[Any], bool], problem: str) -> Expectation:
 def _first_problem(answer: Any, expectations: tuple[Expectation, ...]) -> str | None:
     """The first expectation the answer misses (checks run in order: later ones may rely on earlier ones)."""
     if any(answer is placeholder for placeholder in NOT_WRITTEN):  # identity: an array has no truth value
-        return "not written yet (the cell above still sets it to None)"
+        return NOT_WRITTEN_PROBLEM
     for expectation in expectations:
         try:
             if not expectation.holds(answer):

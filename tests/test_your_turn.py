@@ -79,3 +79,16 @@ def test_the_your_turn_stub_does_not_raise_and_exercises_still_do():
         preprocessor._replace_solution_region(cell, "python")
         assert cell.source.endswith("raise NotImplementedError()")
     assert keeping.code_stub == stub  # the exercise stub is restored after a your-turn cell
+
+
+def test_the_website_shows_a_skipped_cell_as_one_plain_line(capsys):
+    from coursebook.wording import READER_YOUR_TURN, reader_your_turn
+
+    check("Your turn 1: x", None, POSITIVE, reference=lambda: 7)
+    output = nbformat.v4.new_output("stream", name="stderr", text=capsys.readouterr().err)
+    reader_your_turn(output)
+    assert output["name"] == "stdout" and output["text"] == f"Your turn 1: x: {READER_YOUR_TURN}\n"
+    check("Your turn 1: x", -1, POSITIVE, reference=lambda: 7)  # a wrong answer is not the site's business: kept
+    wrong = nbformat.v4.new_output("stream", name="stderr", text=capsys.readouterr().err)
+    reader_your_turn(wrong)
+    assert wrong["name"] == "stderr" and "x must be positive" in wrong["text"]
