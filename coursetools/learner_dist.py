@@ -7,7 +7,7 @@ It holds ``lessons/``, the ``helpers`` package (with its dataset manifests), its
 the pinned requirements with ``environment.yml`` and a ``postBuild`` (repo2docker builds the course
 environment from it), and the learner docs (a README, ``docs/intro.md``, ``docs/recipe.md``
 where it exists). It never holds ``solutions/``, hidden tests, ``autograder/``, ``nbgrader_config.py``
-or the repository's tools and tests: files are taken from an allow-list, never copied by exclusion.
+or the repository's tools and tests: what is copied is named (an allow-list), never the repository minus exclusions.
 
 Two flavours:
 
