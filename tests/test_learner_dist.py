@@ -481,3 +481,28 @@ def test_a_rebuild_goes_on_top_of_the_last_build_so_learners_copies_update(tmp_p
         ["git", "merge", "--quiet", "-Xours", "origin/graded"], cwd=learner, check=True, env=env
     )  # what nbgitpuller runs
     assert "A new paragraph." in (learner / "docs" / "intro.md").read_text()
+
+
+# third-party modules helpers imports -> the distribution that provides them (as pyproject names it)
+DISTRIBUTIONS = {"PIL": "pillow", "sklearn": "scikit-learn", "pillow_heif": "pillow-heif", "tensorflow": "tensorflow-cpu"}
+
+
+def test_the_wheel_declares_every_package_helpers_imports():
+    """A learner who installs only the wheel (Colab) gets what helpers imports: found by a fresh-venv
+    run of lesson 06, which failed on `No module named 'imagehash'` before pyproject listed it."""
+    import ast
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[\s;<>=\[]", d)[0].lower() for d in project["dependencies"]}
+    declared |= {re.split(r"[\s;<>=\[]", d)[0].lower() for ds in project["optional-dependencies"].values() for d in ds}
+    imported = set()
+    for path in (REPO_ROOT / "helpers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in ("helpers", "__future__")}
+    missing = sorted(m for m in third_party if DISTRIBUTIONS.get(m, m).lower() not in declared)
+    assert not missing, f"helpers imports {missing}, which pyproject.toml's dependencies do not name"
