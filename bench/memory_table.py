@@ -6,7 +6,8 @@ the resource block of docs/hub/values.yaml, both written from ``bench/results/*.
 
 Each lesson's row is its newest cpu-mode measurement in any results file (cpu mode is what a
 learner's run is without a GPU, the common hub): the kernel's peak memory (highest of its runs,
-measured by ``coursetools.runner``), its median time, the number of runs, the machine and date.
+measured by ``coursetools.runner``), its median time (flagged where the load exceeded the cores:
+other work shared the CPU), the number of runs, the machine and date.
 Re-measure a lesson (``make bench BENCH_ARGS="--sections lessons --modes cpu --lessons NAME"``) and
 run this again; the table and values.yaml follow.
 
@@ -53,6 +54,7 @@ class Row:
     machine: str
     measured_at: str
     cores: int | None
+    max_load: float | None = None  # the highest 1-minute load seen at a run's start or end
 
 
 def rows(results: Path = RESULTS, lessons: list[str] | None = None) -> list[Row]:
@@ -81,6 +83,7 @@ def rows(results: Path = RESULTS, lessons: list[str] | None = None) -> list[Row]
                 machine.get("description", "?"),
                 stamp[:10],
                 machine.get("cores"),
+                max((v for pair in entry.get("load_1m", []) for v in pair if v is not None), default=None),
             )
         )
     return out
@@ -120,6 +123,8 @@ def render_table(table: list[Row]) -> str:
             time_text = "?"
         else:
             time_text = f"{r.median_s / 60:.1f} min" if r.median_s >= 60 else f"{r.median_s:.0f} s"
+            if r.max_load is not None and r.cores and r.max_load > r.cores:  # other work shared the CPU
+                time_text += f" (load up to {r.max_load:.1f}: slower than the machine can do)"
         lines.append(
             f"| `{r.lesson}` | {r.peak_mb:,.0f} MiB | {within} | {time_text} | {r.runs} | {r.machine}, {r.measured_at} |"
         )
