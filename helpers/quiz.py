@@ -309,7 +309,7 @@ QUESTIONS.update(
         "q14": {
             "kind": "choice",
             "options": "abcd",
-            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "BatchNorm: inference mode or training mode?", and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
+            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: feature extraction" (the training loop), and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
             "hash": "00626bfc39f0299001722d1105ffea84c313aa4336690133cacf726eb4c59c50",
         },
         "q15": {
