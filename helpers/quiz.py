@@ -221,7 +221,7 @@ def graded_feedback(question_id: str, answer: Any) -> None:
     if not _candidates(question_id, spec, answer):
         line = f"Not yet: answer with {_expected_form(spec)} (got {answer!r}); this check fails until then."
     else:
-        line = f"Not yet: this check fails until the answer is right. Hint: {spec['hint']}"
+        line = f"Not yet. Hint: {spec['hint']} (This check fails until the answer is right.)"
     print(f"{question_id}: {line}", file=sys.stderr, flush=True)
 
 
