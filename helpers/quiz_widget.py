@@ -5,8 +5,7 @@ with a small script. The script checks a click the way ``helpers.quiz.check`` do
 normalises the answer, hashes it with the same salt (SHA-256) and compares with the stored
 hash, so the page holds no answer in clear text. As with ``check``, this hides answers from a
 casual look only: clicking every option is the same as guessing. Graded answers still go in
-the notebook's variables (``q1 = "b"``); the widget never changes a grade, and its label and its
-"Correct." say so (a click that set the variable would need a kernel, which the website has not).
+the notebook's variables (``q1 = "b"``); the widget never changes a grade.
 
 The script runs wherever HTML outputs may run scripts: in JupyterLab and Notebook for outputs
 produced in the session (trusted), on Colab, and on the Jupyter Book pages. It carries its
@@ -31,7 +30,8 @@ STYLE = (
     ".tl-quiz-feedback{display:block;margin-top:.2em;font-weight:600}</style>"
 )
 
-# The buttons are practice; the graded answer is the notebook's variable (``q1 = ...``). Both texts say so.
+# The buttons are practice; the graded answer is the notebook's variable (``q1 = ...``): the label and the
+# "Correct." say so. (A click that set the variable would need a kernel, which the website has not.)
 PRACTICE_LABEL = "Practice, not graded: "
 PRACTICE_NOTE = "Practice only: to score it, set {question} in the cell below and run its check."
 
