@@ -9,8 +9,8 @@ is the same as guessing. Graded runs (nbgrader) assert ``check(...)`` in hidden 
 
 In a graded class the learners get no answer key at all: the graded flavour of the learner
 distribution (``coursetools.learner_dist``) ships ``helpers.quiz_key`` with ``ANSWER_HASHES = None``.
-Then ``show_feedback`` only checks the answer's form and says that the score comes with the
-feedback, ``check`` raises ``AnswerKeyNotShippedError``, and the clickable widget shows no buttons.
+Then ``show_feedback`` (and ``graded_feedback``) only check the answer's form and say that the score
+comes with the feedback, ``check`` raises ``AnswerKeyNotShippedError``, and the widget shows no buttons.
 
 Answers are normalised before hashing, so harmless differences do not matter:
 
@@ -33,18 +33,19 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import sys
 from typing import Any, Mapping
 
 from .errors import AnswerKeyNotShippedError, UnknownNameError
 from .quiz_key import ANSWER_HASHES
 
-__all__ = ["QUESTIONS", "check", "check_all", "show_feedback"]
+__all__ = ["QUESTIONS", "check", "check_all", "graded_feedback", "show_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
 
-# question id -> how to normalise the answer, a hint that points to where the answer is taught
-# (never the answer itself), and the hash of the right one (from helpers.quiz_key, where shipped).
+# question id -> the hash of the right one (from helpers.quiz_key, where shipped), how to normalise the answer, and a hint that
+# points to where the answer is taught (never the answer itself).
 QUESTIONS: dict[str, dict[str, Any]] = {}  # filled below
 
 
@@ -141,13 +142,6 @@ def make_question(
 
 # --------------------------------------------------------------------------- checking
 
-GRADED_CLASS_NOTE = "self-check is off in this graded class: your score comes with the feedback after you submit"
-
-
-def self_check_available() -> bool:
-    """True where the answer key ships (self-paced); False in a graded class's distribution."""
-    return ANSWER_HASHES is not None
-
 
 def _spec(question_id: str) -> dict[str, Any]:
     try:
@@ -178,6 +172,14 @@ def _candidates(question_id: str, spec: dict[str, Any], answer: Any) -> list[str
     unit = 10.0**-decimals
     value = float(canonical)
     return [f"{round(value + k * unit, decimals):.{decimals}f}" for k in (0, -1, 1)]
+
+
+GRADED_CLASS_NOTE = "self-check is off in this graded class: your score comes with the feedback after you submit"
+
+
+def self_check_available() -> bool:
+    """True where the answer key ships (self-paced); False in a graded class's distribution."""
+    return ANSWER_HASHES is not None
 
 
 def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
@@ -236,78 +238,109 @@ def check_all(answers: Mapping[str, Any]) -> int | None:
     return score
 
 
+# --------------------------------------------------------------------------- the graded test cell
+
+
+def graded_feedback(question_id: str, answer: Any) -> None:
+    """The quiz's test cell: "Correct" on stdout, or what is wrong as one line on **stderr**.
+
+    nbgrader gives a test cell no points, and *Validate* reports it as failing, when the cell writes to
+    stderr (``nbgrader.utils.determine_grade``, as for ``helpers.your_turn.check``). So a wrong answer
+    shows as failing before it is submitted, with the hint (never the right answer), and *Run All* goes
+    on: nothing is raised. Without an answer key (a graded class's learner distribution, whose
+    questions carry no ``hash``) it prints what ``show_feedback`` prints and never judges.
+    """
+    spec = _spec(question_id)
+    if "hash" not in spec:
+        show_feedback(question_id, answer)
+        return
+    if check(question_id, answer, quiet=True):
+        print(f"{question_id}: Correct.")
+        return
+    if not _candidates(question_id, spec, answer):
+        line = f"Not yet: answer with {_expected_form(spec)} (got {answer!r}); this check fails until then."
+    else:
+        line = f"Not yet. Hint: {spec['hint']} (This check fails until the answer is right.)"
+    print(f"{question_id}: {line}", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- the course quiz (05_quiz)
 
+# Hints name where the answer is taught as `the <lesson> lesson, "<section title>"` or
+# `the recipe card, "<section title>"`: tests/test_quiz.py checks that those sections exist.
 QUESTIONS.update(
     {
         "q1": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Section 1 of the concepts lesson names the two tasks.",
+            "hint": 'Which split may a choice be made on, and which one is scored once? The recipe card, "Evaluation: choose on validation, score the test split once".',
         },
         "q2": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
+            "hint": 'A small target, similar to the source: the concepts lesson, "The four scenarios: how much data, how similar?", and the recipe card, "Head first".',
         },
         "q3": {
             "kind": "bool",
-            "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
+            "hint": 'Look again at the first-layer filters: the concepts lesson, "Why early layers transfer and late layers do not".',
         },
         "q4": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
+            "hint": 'The concepts lesson measures the three benefits on a learning curve: "What transfer buys: start, slope, asymptote".',
         },
         "q5": {
             "kind": "bool",
-            "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
+            "hint": 'Weights are data with their own terms: see the licence lines the concepts lesson prints in "What transfer learning is".',
         },
         "q6": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
+            "hint": 'Ask what changes between epochs when the images go through the base each time: the VGG16 lesson, "The efficient way: extract features once".',
         },
         "q7": {
-            "kind": "int",
-            "hint": "Count one weight per input feature, then add the bias.",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'When does Keras read `trainable`? The recipe card, "Head first", and the ResNet50 lesson, "Phase 2: fine-tune the top of the network".',
         },
         "q8": {
-            "kind": "int",
-            "hint": "Multiply the three dimensions of the feature map.",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'Feed each backbone the pixels it was trained on: the VGG16 lesson, "Another backbone, its own preprocessing", and the recipe card, "Each backbone its own preprocessing".',
         },
         "q9": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
+            "hint": 'Look at the pixels `preprocess_input` hands to VGG16: the VGG16 lesson, "The classic mistake: `rescale=1./255` for VGG16".',
         },
         "q10": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
+            "hint": 'What does a BatchNorm layer compute in inference mode, and with which mean and variance? The recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
         },
         "q11": {
             "kind": "bool",
-            "hint": "What would large updates do to weights that are already good?",
+            "hint": 'What would large updates do to weights that are already good? The recipe card, "Learning rates: the pretrained layers get a tenth of the head\'s rate".',
         },
         "q12": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
+            "hint": 'Think about the size of the errors while the head is still random: the ResNet50 lesson, "Phase 2: fine-tune the top of the network", the concepts lesson, "The strategies, in code", and the recipe card, "Head first".',
         },
         "q13": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
+            "hint": 'What does freezing do, and what does it not do? The ResNet18 lesson, "Phase 1: feature extraction".',
         },
         "q14": {
-            "kind": "int",
-            "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: feature extraction" (the training loop), and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
         },
         "q15": {
-            "kind": "float",
-            "decimals": 2,
-            "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'A test photo measures generalisation only if nothing like it was trained on: the your-own-images lesson, "A split without leakage".',
         },
     }
 )
