@@ -53,6 +53,9 @@ def _answer_hashes(root: Path) -> list[str]:
 
 
 def _reference_lines(root: Path) -> list[Secret]:
+    """Every non-trivial line of the reference answers' function bodies that no released lesson
+    shows (a your-turn line the walkthrough prints, or an `import torch`, is public already)."""
+    public = normalise("\n".join(file_text(nb).text for nb in sorted((root / "lessons").glob("*/*.ipynb"))))
     found = []
     package = root / REFERENCE_PACKAGE
     for path in sorted(package.glob("*.py")) if package.is_dir() else []:
@@ -65,7 +68,7 @@ def _reference_lines(root: Path) -> list[Secret]:
                 for statement in body:
                     for line in (ast.get_source_segment(text, statement) or "").splitlines():
                         line = normalise(line)
-                        if len(line.replace(" ", "")) >= MIN_CHARS:
+                        if len(line.replace(" ", "")) >= MIN_CHARS and line not in public:
                             found.append(Secret(f"reference_answers/{path.name}", line))
     return found
 
