@@ -32,10 +32,8 @@ from .storage import cache_dir, mirror_dir
 __all__ = [
     "audit_image_folder",
     "fetch_dataset",
-    "decode_photo",
     "keras_datasets",
     "load_arrays_tf",
-    "load_arrays",
     "load_splits",
 ]
 
