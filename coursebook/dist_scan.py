@@ -3,7 +3,8 @@
     python -m coursebook.dist_scan _dist/learner-graded --flavour graded
 
 The secrets are the website's (every solution and hidden-test line of ``solutions/`` that no
-released lesson contains); for the graded class also the quiz's answer hashes
+released lesson contains; for the self-paced flavour, which ships the reference answers by design,
+not the lines they hold); for the graded class also the quiz's answer hashes
 (``helpers/quiz_key.py``) and every line of the reference answers' function bodies
 (``helpers/reference_answers/``), which that flavour must not ship. Every file is searched, whatever
 its type, on its text with whitespace collapsed (a notebook on its sources and outputs).
@@ -76,6 +77,10 @@ def _reference_lines(root: Path) -> list[Secret]:
 def secret_lines(flavour: str, root: Path = REPO_ROOT) -> list[Secret]:
     """What must not be in a flavour of the learner distribution (see the module's docstring)."""
     found = [s for s in secrets(root / "solutions", root / "lessons") if s.line not in GENERIC_LINES]
+    if flavour == "self-paced":  # it ships the reference answers by design: a your-turn cell's lines are in them
+        package = root / REFERENCE_PACKAGE
+        shipped = normalise("\n".join(p.read_text() for p in sorted(package.glob("*.py")))) if package.is_dir() else ""
+        found = [s for s in found if s.line not in shipped]
     if flavour == "graded":
         found += [Secret("05_quiz (answer key)", digest) for digest in _answer_hashes(root)]
         found += _reference_lines(root)
