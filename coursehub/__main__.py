@@ -1,0 +1,64 @@
+"""``python -m coursehub setup|run|remove`` (what `make hub` runs; docs/instructor_guide.md).
+
+setup   create the accounts, folders and settings (idempotent) and print the logins
+run     setup, then JupyterHub in the foreground on 127.0.0.1 (Ctrl+C stops it and every server)
+remove  delete the hub's accounts (only those the hub created) and its folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import users
+from .launcher import hub_command, kill_account_processes
+from .layout import COURSE_ID, DEFAULT_ROOT, HubLayout
+from .provision import provision
+
+COURSE_ENV = ("TL_COURSE_MIRROR", "TL_COURSE_OFFLINE", "TL_COURSE_ALLOW_RANDOM_WEIGHTS", "TL_COURSE_QUICK", "TL_COURSE_MODE")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coursehub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["setup", "run", "remove"])
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"the hub's folder (default {DEFAULT_ROOT})")
+    parser.add_argument("--port", type=int, default=8000, help="the port browsers open on 127.0.0.1 (default 8000)")
+    parser.add_argument("--prefix", default="tlc-", help="prefix of every account the hub creates (default tlc-)")
+    parser.add_argument("--students", type=int, default=3, help="number of student accounts (default 3)")
+    args = parser.parse_args(argv)
+    layout = HubLayout(
+        root=args.root.resolve(),
+        prefix=args.prefix,
+        students=tuple(f"student{i}" for i in range(1, args.students + 1)),
+        port=args.port,
+        course_env={name: os.environ[name] for name in COURSE_ENV if os.environ.get(name)},
+    )
+    try:
+        if args.action == "remove":
+            kill_account_processes(layout)
+            for name in layout.accounts:
+                print(f"{name}: {'removed' if users.remove_user(name) else 'not there'}")
+            shutil.rmtree(layout.root, ignore_errors=True)
+            return 0
+        passwords = provision(layout)
+    except (PermissionError, FileNotFoundError, users.ForeignAccountError, RuntimeError) as err:
+        print(f"coursehub: {err}", file=sys.stderr)
+        return 2
+    print(f"Course hub in {layout.root}: open {layout.url}/hub/login and log in as")
+    for name in layout.login_users:
+        role = "instructor" if name == layout.instructor else "grader" if name == layout.grader else "student"
+        print(f"  {name:<20} {passwords[name]:<20} ({role})")
+    print(f"Formgrader (instructor, grader): {layout.url}{layout.service_prefix}formgrader")
+    print(f"Passwords are kept in {layout.hub_dir / 'passwords.json'} (root only). Course id: {COURSE_ID}.")
+    if args.action == "run":
+        command, env = hub_command(layout)
+        return subprocess.call(command, cwd=layout.hub_dir, env=env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
