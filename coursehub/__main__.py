@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from . import users
-from .launcher import hub_command, kill_account_processes
+from .launcher import kill_account_processes, start_hub
 from .layout import COURSE_ID, DEFAULT_ROOT, HubLayout
 from .provision import provision
 
@@ -29,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="the port browsers open on 127.0.0.1 (default 8000)")
     parser.add_argument("--prefix", default="tlc-", help="prefix of every account the hub creates (default tlc-)")
     parser.add_argument("--students", type=int, default=3, help="number of student accounts (default 3)")
+    parser.add_argument(
+        "--git-source", action="append", default=[], type=Path, help="a local git repository nbgitpuller links may pull (repeatable)"
+    )
     args = parser.parse_args(argv)
     layout = HubLayout(
         root=args.root.resolve(),
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         students=tuple(f"student{i}" for i in range(1, args.students + 1)),
         port=args.port,
         course_env={name: os.environ[name] for name in COURSE_ENV if os.environ.get(name)},
+        git_sources=tuple(str(p.resolve()) for p in args.git_source),
     )
     try:
         if args.action == "remove":
@@ -55,8 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Formgrader (instructor, grader): {layout.url}{layout.service_prefix}formgrader")
     print(f"Passwords are kept in {layout.hub_dir / 'passwords.json'} (root only). Course id: {COURSE_ID}.")
     if args.action == "run":
-        command, env = hub_command(layout)
-        return subprocess.call(command, cwd=layout.hub_dir, env=env)
+        log = layout.hub_dir / "jupyterhub.log"
+        hub = start_hub(layout, log)
+        print(f"The hub is up (log: {log}, formgrader's: {log.with_name('formgrader.log')}). Ctrl+C stops it and every server.")
+        try:
+            hub.process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            hub.stop()
+        return 0
     return 0
 
 

@@ -9,7 +9,8 @@ import os
 import shutil
 from pathlib import Path
 
-from coursehub import runtime
+from coursehub import formgrader_service
+from coursehub.environment import server_environment
 from coursehub.layout import COURSE_ID, HubLayout
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
@@ -57,20 +58,6 @@ c.JupyterHub.load_roles = [
 ]
 
 
-def server_environment(role: str) -> dict[str, str]:
-    """A single-user server's environment: the course's .venv first on PATH, the role's settings."""
-    return {
-        "PATH": os.pathsep.join([str(runtime_bin), "/usr/local/bin", "/usr/bin", "/bin"]),
-        # the course's packages (helpers; autograder and coursetools for the grading account)
-        "PYTHONPATH": str(layout.repo_root),
-        "JUPYTER_CONFIG_PATH": str(layout.config_dir(role)),
-        "JUPYTER_PATH": runtime.jupyter_path(layout.runtime_venv),  # the python3 kernel, run by runtime_bin
-        "JUPYTER_PREFER_ENV_PATH": "1",  # the course's nbgrader extensions win over any in ~/.local
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        **layout.course_env,
-    }
-
-
 # --- students', instructors' and graders' own servers: the course's .venv, in their homes
 c.Spawner.cmd = [str(runtime_bin / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
@@ -81,21 +68,19 @@ c.Spawner.http_timeout = 180
 
 def pre_spawn_hook(spawner):
     role = "instructor" if spawner.user.name in layout.staff else "student"
-    spawner.environment = {**spawner.environment, **server_environment(role)}
+    spawner.environment = {**spawner.environment, **server_environment(layout, role)}
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
 
-# --- formgrader: the grading account's server in the course directory, as a hub service. Its name
-# is the course id (nbgrader's Course List finds it by that name).
+# --- formgrader: the grading account's server in the course directory, as a hub service named
+# after the course (nbgrader's Course List finds it by that name). coursehub/formgrader_service.py
+# starts it once the hub is up (why not JupyterHub itself: see there).
 c.JupyterHub.services = [
     {
         "name": COURSE_ID,
         "url": f"http://127.0.0.1:{layout.service_port}",
-        "command": [str(runtime_bin / "jupyterhub-singleuser")],
-        "user": layout.grading_account,
-        "cwd": str(layout.course_dir),  # nbgrader reads the course's nbgrader_config.py from here
-        "environment": {**server_environment("grading"), "JUPYTERHUB_DEFAULT_URL": "/lab"},
+        "api_token": formgrader_service.token(layout),
         "oauth_no_confirm": True,
     }
 ]

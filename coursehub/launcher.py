@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from . import formgrader_service
 from .layout import HubLayout
 
 CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
@@ -71,24 +72,30 @@ def kill_account_processes(layout: HubLayout) -> list[int]:
     return [p.pid for p in survivors]
 
 
-def start_hub(layout: HubLayout, log_path: Path, timeout: float = 120.0) -> HubProcess:
-    """Start `jupyterhub` in its own process group; return once the hub's API answers through the proxy."""
+def start_hub(layout: HubLayout, log_path: Path, timeout: float = 180.0) -> HubProcess:
+    """Start `jupyterhub` in its own process group, then formgrader (coursehub/formgrader_service.py);
+    return once both answer."""
     command, env = hub_command(layout)
-    log = open(log_path, "wb")  # noqa: SIM115 - the hub writes to it as long as it runs
+    log = open(log_path, "ab")  # noqa: SIM115 - the hub writes to it as long as it runs
     process = subprocess.Popen(
         command, cwd=layout.hub_dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
     )
     hub = HubProcess(layout, process, log_path)
     deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"jupyterhub exited with {process.returncode}:\n{hub.log_tail()}")
-        try:
-            if requests.get(f"{layout.url}/hub/api/", timeout=5).status_code == 200:
-                return hub
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            hub.stop()
-            raise TimeoutError(f"the hub did not answer on {layout.url} within {timeout:.0f} s:\n{hub.log_tail()}")
-        time.sleep(0.5)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"jupyterhub exited with {process.returncode}:\n{hub.log_tail()}")
+            try:
+                if requests.get(f"{layout.url}/hub/api/", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the hub did not answer on {layout.url} within {timeout:.0f} s:\n{hub.log_tail()}")
+            time.sleep(0.5)
+        formgrader_service.start(layout, log_path.with_name("formgrader.log"))
+    except BaseException:
+        hub.stop()
+        raise
+    return hub

@@ -36,6 +36,8 @@ class HubLayout:
     repo_root: Path = REPO_ROOT
     # TL_COURSE_* settings passed to every server and kernel (mirror, offline, quick mode)
     course_env: dict[str, str] = field(default_factory=dict)
+    # local git repositories nbgitpuller may pull from (owned by root: git trusts them only when told)
+    git_sources: tuple[str, ...] = ()
 
     # --- accounts -------------------------------------------------------------------------
     @property
@@ -93,6 +95,11 @@ class HubLayout:
         return self.root / "jupyter" / role
 
     @property
+    def gitconfig(self) -> Path:
+        """The users' system git configuration (GIT_CONFIG_SYSTEM): /etc/gitconfig plus git_sources."""
+        return self.root / "gitconfig"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -104,7 +111,7 @@ class HubLayout:
     def save(self) -> Path:
         data = asdict(self)
         data.update(root=str(self.root), venv_bin=str(self.venv_bin), repo_root=str(self.repo_root))
-        data["students"] = list(self.students)
+        data["students"], data["git_sources"] = list(self.students), list(self.git_sources)
         path = self.root / LAYOUT_FILE
         path.write_text(json.dumps(data, indent=1) + "\n")
         return path
@@ -120,5 +127,6 @@ class HubLayout:
             venv_bin=Path(data["venv_bin"]),
             repo_root=Path(data["repo_root"]),
             students=tuple(data["students"]),
+            git_sources=tuple(data.get("git_sources", ())),
         )
         return cls(**data)

@@ -61,6 +61,8 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
 def write_role_config(layout: HubLayout, role: str) -> Path:
     folder = layout.config_dir(role)
     extensions = {f"nbgrader.server_extensions.{name}": on for name, on in SERVER_EXTENSIONS[role].items()}
+    if role == "grading":  # formgrader's server starts faster without what grading never uses
+        extensions.update({"jupyter_lsp": False, "nbgitpuller": False})
     server = {
         "ServerApp": {"jpserver_extensions": extensions},
         # offline: no news feed, no update check, no PyPI search (as `make lab`)
@@ -91,6 +93,18 @@ def write_role_config(layout: HubLayout, role: str) -> Path:
     for path in [folder, *folder.rglob("*")]:  # servers run as their users: readable by all, writable by root
         path.chmod(0o755 if path.is_dir() else 0o644)
     return folder
+
+
+def write_gitconfig(layout: HubLayout) -> Path:
+    """git refuses a repository another user owns ("dubious ownership"), so nbgitpuller could not
+    pull from a local path the hub's admin owns: the users' git configuration names those as safe.
+    (GIT_CONFIG_SYSTEM, not git -c: git drops command-line settings for a local transport.)"""
+    lines = ["# written by coursehub/provision.py", "[include]", "\tpath = /etc/gitconfig", "[safe]"]
+    for source in layout.git_sources:
+        path = Path(source)
+        lines += [f"\tdirectory = {path}", f"\tdirectory = {path / '.git'}"]
+    _write(layout.gitconfig, "\n".join(lines) + "\n")
+    return layout.gitconfig
 
 
 def write_course_dir(layout: HubLayout, lessons: list[str] | None = None) -> Path:
@@ -147,5 +161,9 @@ def provision(layout: HubLayout, passwords: dict[str, str] | None = None, lesson
     for role in ("student", "instructor", "grading"):
         write_role_config(layout, role)
     write_course_dir(layout, lessons)
+    write_gitconfig(layout)
+    token = layout.hub_dir / "formgrader_service_token"  # the service's hub API token (root only)
+    if not token.is_file():
+        _write(token, secrets.token_hex(32) + "\n", mode=0o600)
     layout.save()
     return ensure_passwords(layout, passwords)

@@ -13,7 +13,6 @@ When no such Python exists, setup stops and says what to install.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import sys
