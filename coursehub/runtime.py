@@ -50,12 +50,12 @@ def build(venv: Path, course_venv: Path = Path(sys.prefix)) -> Path:
         shutil.rmtree(venv)
     (venv / "bin").mkdir(parents=True)
     (venv / "lib").mkdir()
-    site_packages = Path(sysconfig.get_paths()["purelib"])
+    site_packages = Path(sysconfig.get_paths()["purelib"]).resolve()  # no link chain: the sandbox binds the target
     (venv / "lib" / MINOR).mkdir()
     (venv / "lib" / MINOR / "site-packages").symlink_to(site_packages)
     for name in ("share", "etc"):
         if (course_venv / name).exists():
-            (venv / name).symlink_to(course_venv / name)
+            (venv / name).symlink_to((course_venv / name).resolve())
     version = ".".join(map(str, sys.version_info[:3]))
     (venv / "pyvenv.cfg").write_text(f"home = {interpreter.parent}\ninclude-system-site-packages = false\nversion = {version}\n")
     python = venv / "bin" / MINOR
