@@ -2,17 +2,21 @@
 
 A single-user server runs as its user, not as root. The course's ``.venv`` is readable by
 everyone, but its interpreter is a link to the Python it was made from, which may sit where
-other users cannot go (pyenv under /root, mode 700, as on CI). The hub then gets a small venv of
-its own, ``ROOT/venv``: the same packages (its site-packages, share/ and etc/ are links to the
-course's), run by a Python of the same minor version that everyone may execute (the base
-interpreter itself when it is reachable, else the distribution's /usr/bin/python3.X). Console
-scripts are copied with their first line pointing at it, and a ``python3`` kernelspec names it.
-When no such Python exists, setup stops and says what to install.
+other users cannot go (pyenv under /root, mode 700, as on CI and here). The hub then gets a small
+venv of its own, ``ROOT/venv``: the same packages (its site-packages, share/ and etc/ are links to
+the course's), run by the same Python, made reachable: the base interpreter itself when others
+may run it, else a copy of its installation (standard library hard-linked where possible, without
+its own site-packages) in ``ROOT/python``, whose library search path is pointed at the copy.
+Another Python of the same minor version is not good enough: Debian's 3.11.2 fails to compile
+soupsieve's selectors (nbconvert's HTML export, formgrader's feedback) where pyenv's 3.11.7 works.
+Console scripts are copied with their first line pointing at it, and a ``python3`` kernelspec
+names it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import sys
@@ -30,22 +34,70 @@ def usable_by_others(path: Path) -> bool:
     return all(folder.stat().st_mode & stat.S_IXOTH for folder in path.parents)
 
 
-def shared_interpreter() -> Path:
-    base = Path(sys._base_executable if hasattr(sys, "_base_executable") else sys.executable)
-    candidates = [base, Path(f"/usr/bin/{MINOR}"), Path(f"/usr/local/bin/{MINOR}")]
-    for candidate in candidates:
-        if candidate.is_file() and usable_by_others(candidate):
-            return candidate
-    raise PermissionError(
-        f"The hub's users cannot run the course's Python ({base.resolve()} is not reachable by other users) and "
-        f"there is no {MINOR} they can run: install one (`apt-get install {MINOR}`), or make the interpreter "
-        f"reachable (`chmod o+x` on each folder above it), then run `make hub` again."
+def base_interpreter() -> Path:
+    return Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+
+
+def shared_interpreter(root: Path) -> Path:
+    """The course's Python, or a reachable copy of its installation under ``root / "python"``."""
+    base = base_interpreter()
+    if usable_by_others(base):
+        return base
+    prefix = Path(sys.base_prefix).resolve()
+    copy = root / "python"
+    python = copy / "bin" / base.name
+    if not python.is_file():
+        _copy_installation(prefix, copy)
+    return python
+
+
+def _copy_installation(prefix: Path, copy: Path) -> None:
+    if copy.exists():
+        shutil.rmtree(copy)
+
+    def link_or_copy(source, target):
+        try:
+            os.link(source, target)  # same filesystem: no data copied
+        except OSError:
+            shutil.copy2(source, target)
+
+    skip = {prefix / "lib" / MINOR / name for name in ("site-packages", "test", "idlelib", "tkinter", "turtledemo")}
+    shutil.copytree(
+        prefix / "lib",
+        copy / "lib",
+        symlinks=True,
+        copy_function=link_or_copy,
+        ignore=lambda folder, names: [n for n in names if Path(folder) / n in skip or n == "__pycache__"],
     )
+    (copy / "lib" / MINOR / "site-packages").mkdir()
+    (copy / "bin").mkdir(parents=True)
+    binary = copy / "bin" / base_interpreter().name
+    shutil.copy2(base_interpreter(), binary)  # a real copy: its library path is rewritten below
+    _point_runpath_at_copy(binary, prefix)
+    for path in [copy, *copy.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+
+
+def _point_runpath_at_copy(binary: Path, prefix: Path) -> None:
+    """A shared-library Python finds libpython through its RUNPATH, an absolute path into the original
+    installation: rewrite it in place to ``$ORIGIN/../lib`` (shorter, NUL-padded; ELF strings end at NUL)."""
+    data = bytearray(binary.read_bytes())
+    old = str(prefix / "lib").encode()
+    new = b"$ORIGIN/../lib"
+    count = data.count(old + b"\0")
+    if count == 0:
+        return  # a static Python, or a relative RUNPATH already
+    if count != 1 or len(new) > len(old):
+        raise RuntimeError(f"cannot relocate {binary}: its library path {old.decode()} appears {count} times")
+    at = data.index(old + b"\0")
+    data[at : at + len(old)] = new + b"\0" * (len(old) - len(new))
+    binary.write_bytes(bytes(data))
 
 
 def build(venv: Path, course_venv: Path = Path(sys.prefix)) -> Path:
     """ROOT/venv from the course's venv (rebuilt each time: it holds only links and small files)."""
-    interpreter = shared_interpreter()
+    interpreter = shared_interpreter(venv.parent)
     if venv.exists():
         shutil.rmtree(venv)
     (venv / "bin").mkdir(parents=True)
