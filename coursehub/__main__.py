@@ -22,14 +22,20 @@ COURSE_ENV = ("TL_COURSE_MIRROR", "TL_COURSE_OFFLINE", "TL_COURSE_ALLOW_RANDOM_W
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m coursehub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m coursehub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["setup", "run", "remove"])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"the hub's folder (default {DEFAULT_ROOT})")
     parser.add_argument("--port", type=int, default=8000, help="the port browsers open on 127.0.0.1 (default 8000)")
     parser.add_argument("--prefix", default="tlc-", help="prefix of every account the hub creates (default tlc-)")
     parser.add_argument("--students", type=int, default=3, help="number of student accounts (default 3)")
     parser.add_argument(
-        "--git-source", action="append", default=[], type=Path, help="a local git repository nbgitpuller links may pull (repeatable)"
+        "--git-source",
+        action="append",
+        default=[],
+        type=Path,
+        help="a local git repository nbgitpuller links may pull (repeatable)",
     )
     args = parser.parse_args(argv)
     layout = HubLayout(

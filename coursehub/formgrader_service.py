@@ -56,7 +56,8 @@ def service_environment(layout: HubLayout) -> dict[str, str]:
     }
 
 
-def _as_account(name: str):
+def as_account(name: str):
+    """preexec_fn: become the account ``name`` (its groups too) before exec."""
     account = pwd.getpwnam(name)
 
     def demote() -> None:
@@ -78,7 +79,7 @@ def start(layout: HubLayout, log_path: Path, timeout: float = 300.0) -> subproce
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_as_account(layout.grading_account),
+        preexec_fn=as_account(layout.grading_account),
     )
     url = f"http://127.0.0.1:{layout.service_port}{layout.service_prefix}api"
     deadline = time.monotonic() + timeout

@@ -78,7 +78,13 @@ def start_hub(layout: HubLayout, log_path: Path, timeout: float = 180.0) -> HubP
     command, env = hub_command(layout)
     log = open(log_path, "ab")  # noqa: SIM115 - the hub writes to it as long as it runs
     process = subprocess.Popen(
-        command, cwd=layout.hub_dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        command,
+        cwd=layout.hub_dir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     hub = HubProcess(layout, process, log_path)
     deadline = time.monotonic() + timeout

@@ -145,7 +145,9 @@ def provision(layout: HubLayout, passwords: dict[str, str] | None = None, lesson
     if os.geteuid() != 0:
         raise PermissionError("the course hub creates system users and runs servers as them: run it as root (sudo make hub)")
     if shutil.which("configurable-http-proxy") is None:
-        raise FileNotFoundError("configurable-http-proxy is not installed: run `make hub-deps` (Node from apt, the proxy from npm)")
+        raise FileNotFoundError(
+            "configurable-http-proxy is not installed: run `make hub-deps` (Node from apt, the proxy from npm)"
+        )
     check_reachable(layout.repo_root / "helpers", "the course's helpers package")
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.root.chmod(0o755)

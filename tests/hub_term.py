@@ -87,7 +87,7 @@ def formgrader(page, hub_url: str, service_prefix: str, view: str = "manage_assi
 
 def assignment_action(page, assignment: str, column: str) -> str:
     """Click a button of an assignment's row on Manage Assignments (assign = Generate, release,
-    collect, generate_feedback, release_feedback)."""
+    collect, generate-feedback, release-feedback)."""
     row = page.locator("tr", has=page.locator(f"td.name[data-order='{assignment}']"))
     row.locator(f"td.{column} a").click()
     return close_modal(page)

@@ -29,6 +29,7 @@ import pytest
 import hub_term as term
 from browser import artifacts_dir
 from coursehub import users
+from coursehub.formgrader_service import as_account
 from coursehub.launcher import kill_account_processes, start_hub
 from coursehub.layout import COURSE_ID, HubLayout
 from coursehub.learner_source import BRANCH, graded_class_repo
@@ -111,9 +112,7 @@ def test_a_term_on_the_hub(hub):
     instructor, grader = layout.instructor, layout.grader
     s1, s2 = layout.student_users
     shots = artifacts_dir("hub")
-    expected = {
-        (s1, lesson): points(lesson, {}) for lesson in LESSONS
-    } | {
+    expected = {(s1, lesson): points(lesson, {}) for lesson in LESSONS} | {
         (s2, lesson): points(lesson, {k: v for k, v in WRONG.items() if k not in LATE_FIX}) for lesson in LESSONS
     }
     answers = {
@@ -189,8 +188,8 @@ def test_a_term_on_the_hub(hub):
             with timeline.step("feedback generated + released"):
                 term.formgrader(teacher, url, service)
                 for lesson in LESSONS:
-                    term.assignment_action(teacher, lesson, "generate_feedback")
-                    term.assignment_action(teacher, lesson, "release_feedback")
+                    term.assignment_action(teacher, lesson, "generate-feedback")
+                    term.assignment_action(teacher, lesson, "release-feedback")
             # --- each student fetches feedback and reads their own score ----------------------
             seen = {}
             with timeline.step("students fetch feedback, read scores"):
@@ -236,9 +235,10 @@ def test_a_term_on_the_hub(hub):
             "JUPYTER_CONFIG_PATH": str(layout.config_dir("grading")),
         }
         result = subprocess.run(
-            ["runuser", "-u", layout.grading_account, "--", str(bin_dir / "nbgrader"), "export"],
+            [str(bin_dir / "nbgrader"), "export"],
             cwd=layout.course_dir,
             env=env,
+            preexec_fn=as_account(layout.grading_account),
             capture_output=True,
             text=True,
             timeout=300,
@@ -257,7 +257,8 @@ def test_a_term_on_the_hub(hub):
     assert _seconds_late(layout, "05_quiz", s1) == 0
     total = sum(seconds for _, seconds in timeline.steps)
     scores = "; ".join(
-        f"{student}: " + ", ".join(f"{lesson} {expected[(student, lesson)][0]:g}/{expected[(student, lesson)][1]:g}" for lesson in LESSONS)
+        f"{student}: "
+        + ", ".join(f"{lesson} {expected[(student, lesson)][0]:g}/{expected[(student, lesson)][1]:g}" for lesson in LESSONS)
         for student in (s1, s2)
     )
     sentence = (
