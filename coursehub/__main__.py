@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.action == "remove":
+            pid_file = layout.hub_dir / "jupyterhub.pid"
+            if (
+                pid_file.is_file()
+                and pid_file.read_text().strip().isdigit()
+                and Path(f"/proc/{pid_file.read_text().strip()}").exists()
+            ):
+                print(
+                    f"coursehub: the hub in {layout.root} is running: stop it first (Ctrl+C where `make hub` runs)",
+                    file=sys.stderr,
+                )
+                return 2
             kill_account_processes(layout)
             for name in layout.accounts:
                 print(f"{name}: {'removed' if users.remove_user(name) else 'not there'}")
@@ -65,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Passwords are kept in {layout.hub_dir / 'passwords.json'} (root only). Course id: {COURSE_ID}.")
     if args.action == "run":
         log = layout.hub_dir / "jupyterhub.log"
+        # Ctrl+C stops the hub even when `make hub` was started in the background (SIGINT ignored
+        # there), and so does a plain `kill` (SIGTERM)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         hub = start_hub(layout, log)
         print(f"The hub is up (log: {log}, formgrader's: {log.with_name('formgrader.log')}). Ctrl+C stops it and every server.")
         try:

@@ -49,7 +49,21 @@ class HubProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        stop_orphaned_proxy(self.layout)
         return kill_account_processes(self.layout)
+
+
+def stop_orphaned_proxy(layout: HubLayout) -> None:
+    """A hub that dies leaves its proxy running (JupyterHub removes proxy.pid when it stops it)."""
+    pid_file = layout.hub_dir / "proxy.pid"
+    try:
+        process = psutil.Process(int(pid_file.read_text().strip()))
+        if "configurable-http-proxy" in " ".join(process.cmdline()):
+            process.terminate()
+            process.wait(timeout=10)
+    except (FileNotFoundError, ValueError, psutil.Error):
+        pass
+    pid_file.unlink(missing_ok=True)
 
 
 def kill_account_processes(layout: HubLayout) -> list[int]:
@@ -91,6 +105,7 @@ def start_hub(layout: HubLayout, log_path: Path, timeout: float = 180.0) -> HubP
     try:
         while True:
             if process.poll() is not None:
+                stop_orphaned_proxy(layout)
                 raise RuntimeError(f"jupyterhub exited with {process.returncode}:\n{hub.log_tail()}")
             try:
                 if requests.get(f"{layout.url}/hub/api/", timeout=5).status_code == 200:

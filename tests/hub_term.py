@@ -80,6 +80,15 @@ def close_modal(page) -> str:
     return text
 
 
+def course_list_link(page) -> str:
+    """Nbgrader > Course List in an instructor's JupyterLab: the link to the course's formgrader."""
+    page.locator(".lm-MenuBar-itemLabel:text-is('Nbgrader')").click()
+    page.locator(".lm-Menu-itemLabel:text-is('Course List')").click()
+    link = page.locator("a:has-text('transfer-learning-cv')").first
+    link.wait_for(timeout=LONG)
+    return link.get_attribute("href")
+
+
 def formgrader(page, hub_url: str, service_prefix: str, view: str = "manage_assignments") -> None:
     page.goto(f"{hub_url}{service_prefix}formgrader/{view}")
     page.wait_for_selector("table tbody tr td", timeout=LONG)

@@ -132,6 +132,8 @@ def test_a_term_on_the_hub(hub):
                 teacher = current = term.new_page(chromium)
                 term.log_in(teacher, url, instructor, passwords[instructor])
                 term.wait_for_lab(teacher, instructor)
+                link = term.course_list_link(teacher)  # nbgrader's Course List finds the hub service
+                assert link.startswith(f"{url}{service}"), link
                 term.formgrader(teacher, url, service)
                 for lesson in LESSONS:
                     term.assignment_action(teacher, lesson, "assign")  # Generate (student version)
