@@ -24,6 +24,23 @@ c.ClearSolutions.code_stub = {
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# The walkthrough's "your turn" cells (tag your-turn) get a stub that does not raise, so Run All goes on
+# past them (helpers/your_turn.py): nbgrader's own list, with that ClearSolutions in place of nbgrader's.
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "coursetools.your_turn_stub.ClearSolutionsKeepingYourTurn",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Grading runs are small (notebooks see NBGRADER_EXECUTION and use quick mode); a runaway
 # cell is cut after this many seconds and the rest of the notebook still runs.
 c.Execute.timeout = 300

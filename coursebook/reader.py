@@ -170,6 +170,7 @@ def make_reader_facing(nb, staging: Path) -> None:
         if cell.cell_type == "code":
             wording.reader_downloads(cell)
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            wording.reader_your_turn(output)
             _rewrite_text(output, rewrite)
     models = random_weights_models(nb)
     if models:

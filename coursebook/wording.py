@@ -11,7 +11,9 @@ module rewrites those outputs of an executed notebook:
 - the lines of ``environment_report`` that describe this machine (platform, folders, what is
   cached) are dropped, the versions and the device stay;
 - a model's RANDOM-weights banner (and its warning) is removed and the model returned, for the
-  page's one notice (``reader.make_reader_facing``).
+  page's one notice (``reader.make_reader_facing``);
+- a "your turn" check of a cell the page leaves for the learner (``helpers.your_turn``: "not written
+  yet", on stderr) becomes one plain line saying that the reference answer fills it in on this page.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from __future__ import annotations
 import ast
 import re
 
-__all__ = ["RUN_LINE", "reader_run_line", "drop_machine_state", "reader_downloads", "random_weights_banners"]
+from helpers.your_turn import NOT_WRITTEN_PROBLEM, WRONG_MARK
+
+__all__ = [
+    "RUN_LINE",
+    "reader_run_line",
+    "drop_machine_state",
+    "reader_downloads",
+    "random_weights_banners",
+    "reader_your_turn",
+]
 
 RUN_LINE = re.compile(r"^This run: (\w+) mode\b.*$", re.M)
 # environment_report's keys that describe the build machine; it prints "key  value" lines, "python" first.
@@ -121,3 +132,23 @@ def random_weights_banners(cell) -> list[str]:
         kept.append(output)
     cell.outputs = kept
     return list(dict.fromkeys(models))
+
+
+_NOT_WRITTEN_LINE = re.compile(rf"^{re.escape(WRONG_MARK)}(.+?): {re.escape(NOT_WRITTEN_PROBLEM)}\..*$")
+READER_YOUR_TURN = "the course's reference answer fills in this step on this page."
+
+
+def reader_your_turn(output) -> None:
+    """A your-turn check's "not written yet" (stderr, in a learner's red) as a reader's plain line.
+
+    The site executes the student version, so every your-turn cell is empty there and its check goes
+    on with the reference answer; a reader needs to know only that. Other stderr lines stay as they are."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return
+    lines = "".join(output.get("text", "")).splitlines(keepends=True)
+    reworded = [_NOT_WRITTEN_LINE.sub(rf"\1: {READER_YOUR_TURN}", line) for line in lines]
+    if reworded == lines:
+        return
+    output["text"] = "".join(reworded)
+    if all(line.rstrip().endswith(READER_YOUR_TURN) or not line.strip() for line in reworded):
+        output["name"] = "stdout"  # nothing left that a reader should see in red
