@@ -10,6 +10,7 @@
 #   make grade SUBMISSIONS=dir   autograde students' notebooks (python -m autograder) -> grading/grades.csv + feedback
 #   make learner-dist  the learners' copy (no answers), two flavours -> _dist/learner-{self-paced,graded}/, branches of _dist/learner.git, helpers wheels
 #   make memory-table  the guide's per-user memory/CPU table and docs/hub/values.yaml's resources, from bench/results
+#   make hub      a local JupyterHub for a class (root; 127.0.0.1:8000; docs/instructor_guide.md); make hub-test: a term on it
 #   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json, README table, helpers/measured_costs.json
 
 SHELL := /bin/bash
@@ -36,7 +37,7 @@ STAMP := $(VENV)/.installed-$(VARIANT)
 # file, with environment markers; tests/test_lock.py checks each platform x Python resolves to wheels.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: learner-dist memory-table setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
+.PHONY: learner-dist memory-table setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book hub hub-deps hub-test hub-remove
 
 setup: $(STAMP)
 
@@ -119,6 +120,36 @@ sandbox:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends bubblewrap; }
 	@bwrap --version
+
+# The course hub (coursehub/, docs/instructor_guide.md). Its proxy, configurable-http-proxy, is a Node
+# program from npm (pinned); Node and npm come from the distribution when missing.
+CHP_VERSION := 4.6.3
+hub-deps:
+	@command -v npm >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends nodejs npm; }
+	@[ "$$(configurable-http-proxy --version 2>/dev/null)" = "$(CHP_VERSION)" ] || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO npm install -g --no-fund --no-audit --loglevel=error "configurable-http-proxy@$(CHP_VERSION)"; }
+	@echo "node $$(node --version), configurable-http-proxy $$(configurable-http-proxy --version)"
+
+# make hub: accounts, exchange, course directory and settings (idempotent; logins printed), then
+# JupyterHub on 127.0.0.1:HUB_PORT until Ctrl+C. Run as root (it creates users and runs servers as them).
+# make hub-remove deletes the hub's accounts (only those it created) and HUB_ROOT.
+HUB_ROOT ?= /srv/tl-course-hub
+HUB_PORT ?= 8000
+hub: $(STAMP) hub-deps sandbox
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" $(BIN)/python -m coursehub run --root "$(HUB_ROOT)" --port "$(HUB_PORT)" $(HUB_ARGS)
+
+hub-remove: $(STAMP)
+	PYTHONPATH="$(CURDIR)" $(BIN)/python -m coursehub remove --root "$(HUB_ROOT)" $(HUB_ARGS)
+
+# A whole term on a fresh hub in headless Chromium (tests/test_hub.py, also part of make test);
+# its last line is the term's summary (artifacts/hub/summary.txt).
+hub-test: $(STAMP) hub-deps browser sandbox
+	@rm -f artifacts/hub/summary.txt
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_hub.py $(PYTEST_ARGS)
+	@cat artifacts/hub/summary.txt
 
 # The website (coursebook/): executes lessons/ in quick mode (cached locally by content, never on
 # CI), then Jupyter Book 1.x with warnings as errors, into _build/html. Offline without ImageNet

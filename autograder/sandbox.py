@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
@@ -361,6 +362,11 @@ def bwrap_command(
             mounts.read_only(path)
     if Path(sys.prefix) != venv:  # a venv reached through a symlink (.venv -> elsewhere)
         mounts.add("--symlink", str(venv), dest=Path(sys.prefix))
+    # a venv whose site-packages is a link to another venv's (the course hub's, coursehub/runtime.py)
+    for site_dir in sorted({Path(p) for p in site.getsitepackages()}):
+        real = site_dir.resolve()
+        if real != site_dir and real.is_dir() and not any(real.is_relative_to(p) for p in (base, venv)):
+            mounts.read_only(real)
     _, package = _code_roots()
     mounts.read_only(package)
     for name in _READ_ONLY_DATA:
