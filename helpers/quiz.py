@@ -287,7 +287,7 @@ QUESTIONS.update(
         "q4": {
             "kind": "choice",
             "options": "abcd",
-            "hint": 'The concepts lesson measures the three benefits on a learning curve: "What transfer buys: start, slope, asymptote".',
+            "hint": 'The concepts lesson measures the three benefits on a learning curve: "What transfer buys, and what a learning rate far too high does".',
         },
         "q5": {
             "kind": "bool",
@@ -301,7 +301,7 @@ QUESTIONS.update(
         "q7": {
             "kind": "choice",
             "options": "abcd",
-            "hint": 'When does Keras read `trainable`? The recipe card, "Head first", and the ResNet50 lesson, "Phase 2: fine-tune the top of the network".',
+            "hint": 'When does Keras read `trainable`? The recipe card, "Head first", and the ResNet50 lesson, "Phase 2: fine-tune the top stage".',
         },
         "q8": {
             "kind": "choice",
@@ -325,7 +325,7 @@ QUESTIONS.update(
         "q12": {
             "kind": "choice",
             "options": "abcd",
-            "hint": 'Think about the size of the errors while the head is still random: the ResNet50 lesson, "Phase 2: fine-tune the top of the network", the concepts lesson, "The strategies, in code", and the recipe card, "Head first".',
+            "hint": 'Think about the size of the errors while the head is still random: the ResNet50 lesson, "Phase 2: fine-tune the top stage", the concepts lesson, "The strategies, in code", and the recipe card, "Head first".',
         },
         "q13": {
             "kind": "choice",
