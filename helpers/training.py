@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from helpers.runtime import mode
 
-__all__ = ["run_epoch", "show_progress"]
+__all__ = ["predict", "run_epoch"]
 
 
 def show_progress(progress: bool = True) -> bool:
