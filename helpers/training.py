@@ -2,6 +2,10 @@
 
 The lessons write the transfer-learning decisions themselves (what to freeze, which head,
 which parameters the optimiser sees, the learning rates); these loops only run epochs.
+
+Progress bars (tqdm) write to stderr, and nbgrader gives a test cell no points when it writes
+anything to stderr (``nbgrader.utils.determine_grade``). So while nbgrader executes a notebook
+(run mode ``"grading"``, see ``helpers.runtime``) the bars are off, whatever ``progress`` says.
 """
 
 from __future__ import annotations
@@ -10,7 +14,14 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["run_epoch"]
+from helpers.runtime import mode
+
+__all__ = ["predict", "run_epoch"]
+
+
+def show_progress(progress: bool = True) -> bool:
+    """Whether a progress bar may be drawn: asked for, and nbgrader is not executing the notebook."""
+    return bool(progress) and mode() != "grading"
 
 
 @dataclass
@@ -47,7 +58,7 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, desc: str = "", pr
         train_mode_hook(model)
     total_loss, correct, seen = 0.0, 0, 0
     with torch.set_grad_enabled(training):
-        for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        for batch in tqdm(loader, desc=desc, leave=False, disable=not show_progress(progress)):
             if batch is None:  # every image of this batch failed to decode
                 continue
             inputs, labels = batch[0].to(device), batch[1].to(device)
@@ -88,7 +99,7 @@ def fit(
     history = history or History()
     history.phase_starts.append(len(history.records))
     best_acc, best_state = -1.0, None
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    bar = tqdm(range(epochs), desc="epochs", disable=not show_progress(progress))
     for _ in bar:
         start = time.perf_counter()
         train_loss, train_acc = run_epoch(model, loaders["train"], loss_fn, device, optimizer, "train", progress, train_mode_hook)

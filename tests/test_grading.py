@@ -47,15 +47,16 @@ def _cell_scores(workspace, lesson, student):
 
 
 def _slip(solution):
-    """Lesson 04: a classic slip, handling only BatchNorm2d (the hidden tests use BatchNorm1d)."""
+    """Lesson 04: a classic slip, unfreezing the top stages without freezing the rest first (the tests start all-trainable)."""
     from grading_corpus import Crafted
 
     notebook = copy.deepcopy(solution)
+    freeze_first = "    for parameter in model.parameters():\n        parameter.requires_grad = False\n"
     for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex2_batchnorm":
-            assert "nn.modules.batchnorm._BatchNorm" in cell.source, "update the slip with the solution"
-            cell.source = cell.source.replace("nn.modules.batchnorm._BatchNorm", "nn.BatchNorm2d")
-    return Crafted("plausible_slip", notebook, loses={"ex2_batchnorm"})
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex2_stages":
+            assert freeze_first in cell.source, "update the slip with the solution"
+            cell.source = cell.source.replace(freeze_first, "")
+    return Crafted("plausible_slip", notebook, loses={"ex2_stages"})
 
 
 def _digests(folder):
