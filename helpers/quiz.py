@@ -1,7 +1,9 @@
 """Self-check quizzes: immediate feedback on an answer, without the answer being readable.
 
 A lesson asks a question, the learner puts an answer in a variable (``q1 = ...``: a letter,
-True/False or a number) and calls ``show_feedback("q1", q1)``, which prints "Correct" or a hint.
+True/False or a number) and runs the check cell ``graded_feedback("q1", q1)``: "Correct" on stdout,
+or the hint on stderr, so that nbgrader's Validate reports a wrong answer as failing (``show_feedback``,
+internal, prints the same without the stderr).
 The right answers are not stored anywhere, only a salted SHA-256 of each one (the answer key,
 ``helpers.quiz_key``), so reading this file or the notebook does not give them away. This hides answers from a casual look, not from a
 determined learner: a multiple-choice answer has four possible values, and trying them all
@@ -39,7 +41,7 @@ from typing import Any, Mapping
 from .errors import AnswerKeyNotShippedError, UnknownNameError
 from .quiz_key import ANSWER_HASHES
 
-__all__ = ["QUESTIONS", "check", "check_all", "graded_feedback", "show_feedback"]
+__all__ = ["QUESTIONS", "check", "check_all", "graded_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")

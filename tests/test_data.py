@@ -259,7 +259,9 @@ def test_the_vgg16_and_resnet50_lessons_test_on_the_same_photos_in_every_mode(mi
         for lesson in ("02_vgg16_feature_extraction", "03_resnet50_fine_tuning")
     }
     vgg16, resnet50 = arguments.values()
-    assert vgg16["eval_per_class"] == resnet50["eval_per_class"], f"the lessons validate and test on different numbers: {arguments}"
+    assert vgg16["eval_per_class"] == resnet50["eval_per_class"], (
+        f"the lessons validate and test on different numbers: {arguments}"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         splits = {lesson: data.load_splits("cats_and_dogs_filtered", **kwargs) for lesson, kwargs in arguments.items()}

@@ -215,7 +215,9 @@ def test_without_an_answer_key_graded_feedback_only_gives_show_feedbacks_output(
     assert capsys.readouterr() == ("q1: recorded\n", "")
 
 
-HINT_SECTION = re.compile(r'(?i:the) (concepts|VGG16|ResNet50|ResNet18|your-own-images) lesson[^"]*?"([^"]+)"|(?i:the) recipe card, "([^"]+)"')
+HINT_SECTION = re.compile(
+    r'(?i:the) (concepts|VGG16|ResNet50|ResNet18|your-own-images) lesson[^"]*?"([^"]+)"|(?i:the) recipe card, "([^"]+)"'
+)
 LESSON_OF = {
     "concepts": "01_concepts",
     "VGG16": "02_vgg16_feature_extraction",
@@ -227,9 +229,7 @@ LESSON_OF = {
 
 def _headings(markdown: str) -> set[str]:
     """Heading titles without their '#' and section number ("4. Phase 2" -> "Phase 2")."""
-    return {
-        re.sub(r"^\d+\.\s*", "", line.lstrip("#").strip()) for line in markdown.splitlines() if line.startswith("#")
-    }
+    return {re.sub(r"^\d+\.\s*", "", line.lstrip("#").strip()) for line in markdown.splitlines() if line.startswith("#")}
 
 
 def test_every_hint_points_at_a_section_that_exists():

@@ -27,7 +27,9 @@ def two_rate_optimizer(model, pretrained_lr: float, head_lr: float):
 
     for parameter in model.body.parameters():
         parameter.requires_grad = True
-    return torch.optim.Adam([
-        {"params": model.body.parameters(), "lr": pretrained_lr},
-        {"params": model.head.parameters(), "lr": head_lr},
-    ])
+    return torch.optim.Adam(
+        [
+            {"params": model.body.parameters(), "lr": pretrained_lr},
+            {"params": model.head.parameters(), "lr": head_lr},
+        ]
+    )

@@ -55,8 +55,6 @@ def phase2_optimizer_factory(head_lr: float, pretrained_lr: float) -> Callable:
         unfrozen = [parameter for stage in stages for parameter in getattr(model, stage).parameters()]
         for parameter in unfrozen:
             parameter.requires_grad = True
-        return torch.optim.Adam(
-            [{"params": model.fc.parameters(), "lr": head_lr}, {"params": unfrozen, "lr": pretrained_lr}]
-        )
+        return torch.optim.Adam([{"params": model.fc.parameters(), "lr": head_lr}, {"params": unfrozen, "lr": pretrained_lr}])
 
     return phase2_optimizer
