@@ -11,7 +11,7 @@ import torch.nn as nn
 import torchvision
 
 from coursetools.paths import REPO_ROOT
-from helpers.reference_answers import lesson06 as reference
+import helpers.reference_answers.lesson06 as reference
 from helpers.your_turn import check, expect
 
 NOTEBOOK = REPO_ROOT / "solutions" / "06_your_own_images" / "06_your_own_images.ipynb"
