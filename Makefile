@@ -8,6 +8,8 @@
 #   make lab      JupyterLab on the lessons, with the nbgrader extensions
 #   make book     the course website -> _build/html (Jupyter Book, lessons executed in quick mode)
 #   make grade SUBMISSIONS=dir   autograde students' notebooks (python -m autograder) -> grading/grades.csv + feedback
+#   make learner-dist  the learners' copy (no answers), two flavours -> _dist/learner-{self-paced,graded}/, branches of _dist/learner.git, helpers wheels
+#   make memory-table  the guide's per-user memory/CPU table and docs/hub/values.yaml's resources, from bench/results
 #   make bench    measure lesson costs and transfer speedups -> bench/results/<machine>.json, README table, helpers/measured_costs.json
 
 SHELL := /bin/bash
@@ -34,7 +36,7 @@ STAMP := $(VENV)/.installed-$(VARIANT)
 # file, with environment markers; tests/test_lock.py checks each platform x Python resolves to wheels.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
+.PHONY: learner-dist memory-table setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book
 
 setup: $(STAMP)
 
@@ -143,6 +145,20 @@ grade: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run_bench $(BENCH_ARGS)
+
+# The learner distribution (coursetools/learner_dist.py; docs/instructor_guide.md, "Learner distribution"):
+# each flavour a folder and a branch of the bare repository $(DIST_DIR)/learner.git (what nbgitpuller pulls),
+# helpers' wheel and sdist (python -m build) in $(DIST_DIR)/wheels/FLAVOUR/, then every file leak-scanned
+# with the website's scanner (coursebook/dist_scan.py): a solution, hidden-test or answer line fails it.
+# FLAVOUR=self-paced or FLAVOUR=graded builds one.
+DIST_DIR ?= _dist
+learner-dist: $(STAMP)
+	$(BIN)/python -m coursetools.learner_dist --out "$(DIST_DIR)" --wheel $(if $(FLAVOUR),--flavour $(FLAVOUR))
+	$(BIN)/python -m coursebook.dist_scan $(foreach f,$(or $(FLAVOUR),self-paced graded),"$(DIST_DIR)/learner-$(f)")
+
+# docs/instructor_guide.md's per-lesson memory/CPU table and docs/hub/values.yaml's resources, from bench/results
+memory-table: $(STAMP)
+	$(BIN)/python -m bench.memory_table
 
 report: $(STAMP)
 	$(BIN)/python -m helpers report

@@ -3,7 +3,8 @@
 The first code cell of every lesson (``colab_install``) installs ``helpers`` from git where it
 is missing (Colab, a fresh Python). Installing the branch would give a learner whatever the
 branch holds that day, perhaps helpers newer than their notebook; the cell installs the tag
-``v<version>`` of ``pyproject.toml`` instead (tag each release: ``git tag v0.1.0``). The
+``v<version>`` of ``pyproject.toml`` instead, from the published location (``_config.yml``'s
+``repository: url:``, where the learner distribution is pushed: tag each release there, ``git tag v0.1.0``). The
 version, not a commit, keeps ``make lessons`` deterministic, so the regenerated lessons/ match.
 
     python -m coursetools.install_cell          # rewrite the cell in solutions/*/*.ipynb
@@ -29,7 +30,8 @@ def course_version(root: Path = REPO_ROOT) -> str:
 
 
 def repository_url(root: Path = REPO_ROOT) -> str:
-    """The course's git repository, as the website's ``_config.yml`` names it (one place)."""
+    """The published location: the repository learners get the learner distribution from, as the
+    website's ``_config.yml`` names it (``repository: url:``, the one setting)."""
     match = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", (root / "_config.yml").read_text(), re.M)
     if not match:
         raise ValueError(f"{root / '_config.yml'} has no repository: url: line; the install cell needs it.")

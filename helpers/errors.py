@@ -9,6 +9,7 @@ __all__ = [
     "DatasetIntegrityError",
     "WeightsUnavailableError",
     "UnknownNameError",
+    "AnswerKeyNotShippedError",
     "RandomWeightsWarning",
 ]
 
@@ -42,6 +43,10 @@ class UnknownNameError(CourseError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message with quotes
         return str(self.args[0])
+
+
+class AnswerKeyNotShippedError(CourseError):
+    """The quiz's answer key is not part of a graded class's learner distribution (``helpers.quiz``)."""
 
 
 class RandomWeightsWarning(UserWarning):

@@ -1,11 +1,16 @@
 """Self-check quizzes: immediate feedback on an answer, without the answer being readable.
 
-A lesson asks a question, the learner puts an answer in a variable (``q1 = "b"``) and calls
-``show_feedback("q1", q1)``, which prints "Correct" or a hint. The right answers are not
-stored here, only a salted SHA-256 of each one (``QUESTIONS``), so reading this file or the
-notebook does not give them away. This hides answers from a casual look, not from a
+A lesson asks a question, the learner puts an answer in a variable (``q1 = ...``: a letter,
+True/False or a number) and calls ``show_feedback("q1", q1)``, which prints "Correct" or a hint.
+The right answers are not stored anywhere, only a salted SHA-256 of each one (the answer key,
+``helpers.quiz_key``), so reading this file or the notebook does not give them away. This hides answers from a casual look, not from a
 determined learner: a multiple-choice answer has four possible values, and trying them all
 is the same as guessing. Graded runs (nbgrader) assert ``check(...)`` in hidden tests.
+
+In a graded class the learners get no answer key at all: the graded flavour of the learner
+distribution (``coursetools.learner_dist``) ships ``helpers.quiz_key`` with ``ANSWER_HASHES = None``.
+Then ``show_feedback`` (and ``graded_feedback``) only check the answer's form and say that the score
+comes with the feedback, ``check`` raises ``AnswerKeyNotShippedError``, and the widget shows no buttons.
 
 Answers are normalised before hashing, so harmless differences do not matter:
 
@@ -19,7 +24,8 @@ Anything else (a list, ``None``, an object that claims to equal everything) is n
 correct: answers are converted to plain strings first and never compared with ``==``.
 
 To add a question, call ``make_question("q16", answer, hint="...", kind=..., options=...)``
-in a Python session and paste the returned entry into ``QUESTIONS``.
+in a Python session, paste the returned entry without its ``hash`` into ``QUESTIONS`` and the
+hash into ``helpers.quiz_key.ANSWER_HASHES``.
 """
 
 from __future__ import annotations
@@ -30,14 +36,15 @@ import numbers
 import sys
 from typing import Any, Mapping
 
-from .errors import UnknownNameError
+from .errors import AnswerKeyNotShippedError, UnknownNameError
+from .quiz_key import ANSWER_HASHES
 
 __all__ = ["QUESTIONS", "check", "check_all", "graded_feedback", "show_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
 
-# question id -> how to normalise the answer, the hash of the right one, and a hint that
+# question id -> the hash of the right one (from helpers.quiz_key, where shipped), how to normalise the answer, and a hint that
 # points to where the answer is taught (never the answer itself).
 QUESTIONS: dict[str, dict[str, Any]] = {}  # filled below
 
@@ -167,9 +174,24 @@ def _candidates(question_id: str, spec: dict[str, Any], answer: Any) -> list[str
     return [f"{round(value + k * unit, decimals):.{decimals}f}" for k in (0, -1, 1)]
 
 
+GRADED_CLASS_NOTE = "self-check is off in this graded class: your score comes with the feedback after you submit"
+
+
+def self_check_available() -> bool:
+    """True where the answer key ships (self-paced); False in a graded class's distribution."""
+    return ANSWER_HASHES is not None
+
+
 def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
-    """True if ``answer`` is right. Prints "Correct" or a hint unless ``quiet``."""
+    """True if ``answer`` is right. Prints "Correct" or a hint unless ``quiet``.
+
+    Raises AnswerKeyNotShippedError in a graded class's distribution (there is no key to check with)."""
     spec = _spec(question_id)
+    if "hash" not in spec:
+        raise AnswerKeyNotShippedError(
+            f"{question_id}: the answer key is not shipped in a graded class, so answers cannot be checked here; "
+            "they are graded after you submit."
+        )
     candidates = _candidates(question_id, spec, answer)
     correct = any(_digest(question_id, c) == spec["hash"] for c in candidates)
     if not quiet:
@@ -183,12 +205,29 @@ def check(question_id: str, answer: Any, quiet: bool = False) -> bool:
 
 
 def show_feedback(question_id: str, answer: Any) -> None:
-    """Print "Correct" or a hint for one answer (returns nothing, so nothing else is shown)."""
-    check(question_id, answer)
+    """Print "Correct" or a hint for one answer (returns nothing, so nothing else is shown).
+
+    In a graded class: whether the answer has the right form, and that it is recorded."""
+    if self_check_available():
+        check(question_id, answer)
+        return
+    spec = _spec(question_id)
+    if not _candidates(question_id, spec, answer):
+        print(f"{question_id}: Not yet: answer with {_expected_form(spec)} (got {answer!r}).")
+    else:
+        print(f"{question_id}: answer recorded ({answer!r}); {GRADED_CLASS_NOTE}.")
 
 
-def check_all(answers: Mapping[str, Any]) -> int:
-    """Check every question answered in ``answers`` (e.g. ``globals()``); print and return the score."""
+def check_all(answers: Mapping[str, Any]) -> int | None:
+    """Check every question answered in ``answers`` (e.g. ``globals()``); print and return the score.
+
+    In a graded class: list the unanswered questions and return None (no key, no score)."""
+    if not self_check_available():
+        missing = [q for q in QUESTIONS if q not in answers]
+        for question_id in missing:
+            print(f"{question_id}: not answered yet.")
+        print(f"{len(QUESTIONS) - len(missing)} of {len(QUESTIONS)} questions answered; {GRADED_CLASS_NOTE}.")
+        return None
     score = 0
     for question_id in QUESTIONS:
         if question_id not in answers:
@@ -235,88 +274,79 @@ QUESTIONS.update(
             "kind": "choice",
             "options": "abcd",
             "hint": 'Which split may a choice be made on, and which one is scored once? The recipe card, "Evaluation: choose on validation, score the test split once".',
-            "hash": "6d3c7aae4ae4d1e0d50afc2b167d118e413943e5627f0f4ac508771202e27c14",
         },
         "q2": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'A small target, similar to the source: the concepts lesson, "The four scenarios: how much data, how similar?", and the recipe card, "Head first".',
-            "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
         },
         "q3": {
             "kind": "bool",
             "hint": 'Look again at the first-layer filters: the concepts lesson, "Why early layers transfer and late layers do not".',
-            "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
         },
         "q4": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'The concepts lesson measures the three benefits on a learning curve: "What transfer buys: start, slope, asymptote".',
-            "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
         },
         "q5": {
             "kind": "bool",
             "hint": 'Weights are data with their own terms: see the licence lines the concepts lesson prints in "What transfer learning is".',
-            "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
         },
         "q6": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'Ask what changes between epochs when the images go through the base each time: the VGG16 lesson, "The efficient way: extract features once".',
-            "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
         },
         "q7": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'When does Keras read `trainable`? The recipe card, "Head first", and the ResNet50 lesson, "Phase 2: fine-tune the top of the network".',
-            "hash": "33113b4c0afd30d39b0d4cd22c164d351d9a2ac74ef0edde21ad00f497fe263d",
         },
         "q8": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'Feed each backbone the pixels it was trained on: the VGG16 lesson, "Another backbone, its own preprocessing", and the recipe card, "Each backbone its own preprocessing".',
-            "hash": "f08b21580fbef09534fcdedc88fc8a932bdf87db72a5c9456a8efbe2af4a51ed",
         },
         "q9": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'Look at the pixels `preprocess_input` hands to VGG16: the VGG16 lesson, "The classic mistake: `rescale=1./255` for VGG16".',
-            "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
         },
         "q10": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'What does a BatchNorm layer compute in inference mode, and with which mean and variance? The recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
-            "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
         },
         "q11": {
             "kind": "bool",
             "hint": 'What would large updates do to weights that are already good? The recipe card, "Learning rates: the pretrained layers get a tenth of the head\'s rate".',
-            "hash": "b3c60bb91c9fdbccf18fd8c0def3bcdeec996f256bd17b12da7e4af83c2a0245",
         },
         "q12": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'Think about the size of the errors while the head is still random: the ResNet50 lesson, "Phase 2: fine-tune the top of the network", the concepts lesson, "The strategies, in code", and the recipe card, "Head first".',
-            "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
         },
         "q13": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'What does freezing do, and what does it not do? The ResNet18 lesson, "Phase 1: feature extraction".',
-            "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
         },
         "q14": {
             "kind": "choice",
             "options": "abcd",
             "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: feature extraction" (the training loop), and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
-            "hash": "00626bfc39f0299001722d1105ffea84c313aa4336690133cacf726eb4c59c50",
         },
         "q15": {
             "kind": "choice",
             "options": "abcd",
             "hint": 'A test photo measures generalisation only if nothing like it was trained on: the your-own-images lesson, "A split without leakage".',
-            "hash": "cf5e403f43880bbdf87bb60f768e3d54348092462ff5f55a67def0dce1166069",
         },
     }
 )
+
+if ANSWER_HASHES is not None:  # self-paced: the key ships; a graded class's distribution has None
+    if set(ANSWER_HASHES) != set(QUESTIONS):
+        raise ImportError(f"helpers.quiz_key does not match the questions: {sorted(set(ANSWER_HASHES) ^ set(QUESTIONS))}")
+    for _question_id, _hash in ANSWER_HASHES.items():
+        QUESTIONS[_question_id]["hash"] = _hash

@@ -5,7 +5,8 @@ with a small script. The script checks a click the way ``helpers.quiz.check`` do
 normalises the answer, hashes it with the same salt (SHA-256) and compares with the stored
 hash, so the page holds no answer in clear text. As with ``check``, this hides answers from a
 casual look only: clicking every option is the same as guessing. Graded answers still go in
-the notebook's variables (``q1 = "b"``); the widget never changes a grade.
+the notebook's variables (``q1 = ...``); the widget never changes a grade. In a graded class's
+learner distribution there is no answer key (``helpers.quiz``): the widget then shows a note, no buttons.
 
 The script runs wherever HTML outputs may run scripts: in JupyterLab and Notebook for outputs
 produced in the session (trusted), on Colab, and on the Jupyter Book pages. It carries its
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import html
 
-from .quiz import SALT, _expected_form, _spec
+from .quiz import GRADED_CLASS_NOTE, SALT, _expected_form, _spec, self_check_available
 
 __all__ = ["ask"]
 
@@ -114,8 +115,11 @@ SCRIPT = r"""
 
 
 def widget_html(question_id: str) -> str:
-    """The HTML (with its script) of one question's clickable answers."""
+    """The HTML (with its script) of one question's clickable answers; in a graded class, a note."""
     spec = _spec(question_id)
+    if not self_check_available():
+        note = f"Question {question_id}: {GRADED_CLASS_NOTE}. Put your answer ({_expected_form(spec)}) in the cell below."
+        return f'{STYLE}<div class="tl-quiz tl-quiz-off"><span>{html.escape(note)}</span></div>'
     kind = spec["kind"]
     attributes = {
         "question": question_id,
@@ -157,6 +161,8 @@ class QuizWidget:
         return self._html
 
     def __repr__(self) -> str:
+        if not self_check_available():
+            return f"Question {self.question_id}: {GRADED_CLASS_NOTE}."
         return (
             f"Question {self.question_id}: clickable answers show where HTML outputs run (JupyterLab, Colab, the course website)."
         )

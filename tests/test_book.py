@@ -217,9 +217,12 @@ def test_lesson_page_has_title_figures_and_launch_buttons(site, name):
     assert f"<h1>{lesson_title(name)}" in page
     if name != "05_quiz":  # the quiz has no figure; its widgets are tested in Chromium below
         assert scan.page_text(page).output_images >= 1, f"{name}: no figure in any output"
+    # the published location is _config.yml's repository (one setting)
+    repo = CONFIG["repository"]["url"].removeprefix("https://github.com/").rstrip("/")
+    branch = CONFIG["repository"]["branch"]
     for button in (
-        "colab.research.google.com/github/tl-course/transfer-learning-cv/blob/main/lessons/",
-        "mybinder.org/v2/gh/tl-course/transfer-learning-cv/main?urlpath=lab/tree/lessons/",
+        f"colab.research.google.com/github/{repo}/blob/{branch}/lessons/",
+        f"mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/lessons/",
         "/hub/user-redirect/git-pull?repo=",
     ):
         assert f"{button}" in page, f"{name}: launch button {button} missing"
