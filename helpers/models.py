@@ -27,6 +27,7 @@ __all__ = [
     "IMAGENET_STD",
     "count_parameters",
     "fetch_keras_weights",
+    "fetch_torch_weights",
     "load_torch_backbone",
 ]
 
@@ -251,6 +252,33 @@ def load_torch_backbone(name: str, pretrained: bool = True, allow_random: bool |
         raise _unavailable(spec, cache, err) from err
     model.weights_source = "imagenet"
     return model
+
+
+def fetch_torch_weights(name: str, allow_random: bool | None = None) -> str:
+    """Put a torchvision backbone's ImageNet weights into torch's hub cache; say where they came from.
+
+    The counterpart of :func:`fetch_keras_weights`, for lessons that build the model in view with
+    torchvision's own line (``mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1)``). Returns
+    ``"imagenet"`` when the file is in torch's cache (copied from the mirror, or downloaded now), so
+    that line loads it without a download. Returns ``"random"`` only when the weights cannot be had
+    and random weights are allowed (the course's offline tests), after a loud warning: the lesson
+    then builds the model with ``weights=None``. Otherwise raises WeightsUnavailableError naming the fix.
+    """
+    spec = backbone_spec(name)
+    if spec.framework != "torch":
+        raise UnknownNameError(f"{name!r} is a Keras backbone: use fetch_keras_weights({name!r}).")
+    cache = spec.cache_folder()
+    if spec.seed_from_mirror() is not None:
+        return "imagenet"
+    print(f"Downloading {spec.describe_download()} into {cache} (once).")
+    try:
+        spec.weights_enum().get_state_dict(progress=True)  # torch hub's download, checksum and cache
+    except OSError as err:  # URLError, socket errors, a hash mismatch on a partial file
+        if random_weights_allowed(allow_random):
+            _random_fallback(spec, err)
+            return "random"
+        raise _unavailable(spec, cache, err) from err
+    return "imagenet"
 
 
 def fetch_keras_weights(name: str, allow_random: bool | None = None) -> str:

@@ -144,3 +144,25 @@ def test_fetch_keras_weights_copies_from_the_mirror_and_never_downloads(isolated
     assert (isolated_cache / "keras" / "models" / "efficientnetb0_notop.h5").read_bytes() == b"weights"
     with pytest.raises(UnknownNameError, match="load_torch_backbone"):
         models.fetch_keras_weights("resnet18")
+
+
+def test_fetch_torch_weights_seeds_the_cache_so_torchvisions_own_line_loads_them(mirror, tmp_path, monkeypatch):
+    from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    _offline(monkeypatch)  # no download: the mirror's file must be enough
+    assert models.fetch_torch_weights("mobilenet_v2", allow_random=False) == "imagenet"
+    model = mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1)
+    reference = torch.load(tmp_path / "torch" / "hub" / "checkpoints" / "mobilenet_v2-b0353104.pth", map_location="cpu")
+    assert torch.equal(model.features[0][0].weight, reference["features.0.0.weight"])
+    with pytest.raises(UnknownNameError, match="fetch_keras_weights"):
+        models.fetch_torch_weights("vgg16")
+
+
+def test_fetch_torch_weights_offline_names_the_fix_or_falls_back_loudly(isolated_cache, monkeypatch, capsys):
+    _offline(monkeypatch)
+    with pytest.raises(WeightsUnavailableError, match="resnet18-f37072fd.pth"):
+        models.fetch_torch_weights("resnet18", allow_random=False)
+    with pytest.warns(RandomWeightsWarning):
+        assert models.fetch_torch_weights("resnet18", allow_random=True) == "random"
+    assert "RANDOM weights" in capsys.readouterr().out
