@@ -121,10 +121,12 @@ def autograde_all(page, hub_url: str, service_prefix: str, assignment: str, stud
         row.locator("td.autograde a").click()
         close_modal(page)
     formgrader(page, hub_url, service_prefix, f"manage_submissions/{assignment}")
-    return submission_scores(page)
+    return submission_scores(page, rows=len(students))
 
 
-def submission_scores(page) -> dict[str, str]:
+def submission_scores(page, rows: int) -> dict[str, str]:
+    """student -> score text of Manage Submissions, once its table shows ``rows`` rows (it fills in by script)."""
+    page.wait_for_function(f"document.querySelectorAll('table tbody tr td.student-id').length >= {rows}", timeout=LONG)
     scores = {}
     for row in page.locator("table tbody tr").all():
         student = row.locator("td.student-id").inner_text().strip()
