@@ -9,8 +9,9 @@ has none, counts whole). Counted on ``solutions/`` (the same cells as ``lessons/
 - learner cells: cells tagged ``your-turn`` (written inside the walkthrough), and the exercises' answer cells.
 
 Issue #28's targets: at most 1,500 words and 180 visible code lines per walkthrough, and at least 3
-your-turn cells in lessons 02, 03, 04 and 06. ``python -m coursetools.lesson_shape`` prints the table that
-the README carries; ``tests/test_lesson_shape.py`` holds the lessons to the targets.
+your-turn cells in lessons 02, 03, 04 and 06. ``python -m coursetools.lesson_shape`` prints the table;
+``--readme`` writes it into the README (between the ``shape:start``/``shape:end`` markers);
+``tests/test_lesson_shape.py`` holds the lessons to the targets and the README to the table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from coursetools.paths import REPO_ROOT
 
-__all__ = ["MAX_WORDS", "MAX_CODE_LINES", "MIN_YOUR_TURN", "LessonShape", "lesson_shape", "shape_table"]
+__all__ = ["MAX_WORDS", "MAX_CODE_LINES", "MIN_YOUR_TURN", "LessonShape", "lesson_shape", "shape_table", "readme_with_table"]
 
 MAX_WORDS = 1500
 MAX_CODE_LINES = 180
@@ -89,5 +90,23 @@ def shape_table(root: Path = REPO_ROOT) -> str:
     return "\n".join([header, *body])
 
 
+README_BLOCK = re.compile(r"(<!-- shape:start -->\n).*?(<!-- shape:end -->)", re.S)
+
+
+def readme_with_table(readme: str, table: str) -> str:
+    """``readme`` with its shape block replaced by ``table``."""
+    if not README_BLOCK.search(readme):
+        raise ValueError("the README has no <!-- shape:start --> ... <!-- shape:end --> block")
+    return README_BLOCK.sub(lambda m: m.group(1) + table + "\n" + m.group(2), readme)
+
+
 if __name__ == "__main__":
-    print(shape_table())
+    import sys
+
+    table = shape_table()
+    if "--readme" in sys.argv[1:]:
+        readme = REPO_ROOT / "README.md"
+        readme.write_text(readme_with_table(readme.read_text(), table))
+        print(f"{readme}: shape table written")
+    else:
+        print(table)

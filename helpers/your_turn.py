@@ -7,11 +7,15 @@ the backbone, freeze it, build the head, recompile at the lower rate, ...). Each
 
     base = check(
         "Your turn 1: the frozen backbone",
-        base,
+        globals().get("base"),  # not `base`: a cell that crashed before defining it still gets the reference
         expect(lambda b: isinstance(b, keras.Model), "base is not a Keras model: call keras.applications.VGG16(...)"),
         expect(lambda b: not b.trainable, "base still trains: set base.trainable = False"),
         reference=lambda: reference.frozen_vgg16(IMAGE_SIZE),
     )
+
+Autograding runs only nbgrader's cells (locked cells, answer cells such as these, test cells such as
+the check) and skips the rest of the walkthrough (``autograder/execute.py``), so a your-turn cell and
+its check may use only what locked cells and earlier your-turn cells define.
 
 - Right: one line on stdout (a check mark), and the learner's own object goes on.
 - Wrong, or not written (still ``None``): one line on **stderr** that says what is wrong, and the

@@ -47,3 +47,12 @@ def test_the_counts_see_hidden_cells_and_your_turn_tags(tmp_path):
         1,
         1,
     )
+
+
+def test_the_readme_table_is_current():
+    from coursetools.lesson_shape import readme_with_table, shape_table
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert readme_with_table(readme, shape_table()) == readme, (
+        "README's shape table is stale: python -m coursetools.lesson_shape --readme"
+    )
