@@ -33,7 +33,7 @@ __all__ = [
     "audit_image_folder",
     "fetch_dataset",
     "keras_datasets",
-    "load_arrays",
+    "load_arrays_tf",
     "load_splits",
 ]
 
@@ -339,16 +339,21 @@ def load_splits(
     The dataset's own validation folder is split in two, stratified by class: half for
     validation (model selection) and half for a held-out test set that is touched once.
     ``per_class`` / ``eval_per_class`` keep that many images per class (quick mode).
+
+    Each draw has its own random stream, seeded by ``split_seed`` and its name, so a subset
+    depends only on its own arguments: two lessons with the same ``eval_per_class`` test on
+    the same photos whatever their ``per_class`` (one shared stream made the test subset
+    depend on how many shuffles the training subset had used; lesson-review-2 K4).
     """
     spec = dataset_spec(name)
     root = fetch_dataset(name)
     train, skipped_train = scan_images(root / spec.train_split, spec.classes)
     pool, skipped_val = scan_images(root / spec.val_split, spec.classes)
-    rng = random.Random(split_seed)
+    halves = _stream(split_seed, "val-test halves")
     val, test = [], []
     for label in range(len(spec.classes)):
         group = [s for s in pool if s[1] == label]
-        rng.shuffle(group)
+        halves.shuffle(group)
         half = len(group) // 2
         val.extend(sorted(group[:half]))
         test.extend(sorted(group[half:]))
@@ -356,11 +361,16 @@ def load_splits(
     return Splits(
         name=name,
         classes=spec.classes,
-        train=_per_class_subset(train, per_class, rng),
-        val=_per_class_subset(val, eval_n, rng),
-        test=_per_class_subset(test, eval_n, rng),
+        train=_per_class_subset(train, per_class, _stream(split_seed, "train")),
+        val=_per_class_subset(val, eval_n, _stream(split_seed, "val")),
+        test=_per_class_subset(test, eval_n, _stream(split_seed, "test")),
         skipped=skipped_train + skipped_val,
     )
+
+
+def _stream(split_seed: int, draw: str) -> random.Random:
+    """The random stream of one draw (str seeds are hashed with SHA-512: the same on every platform and run)."""
+    return random.Random(f"{split_seed}-{draw}")
 
 
 # --------------------------------------------------------------------------- decoding
@@ -472,17 +482,50 @@ def torch_loaders(
 def keras_datasets(splits: Splits, image_size: int, batch_size: int = 32, seed: int = 0) -> dict:
     """``tf.data`` datasets ``{"train", "val", "test"}`` of (float32 image 0-255, int label).
 
-    Images are decoded once with PIL (unreadable files dropped) and resized to
-    ``image_size``; preprocessing is left to the model, as in Keras's own tutorials.
+    Each photo is decoded and resized once, as the VGG16 lesson's own pipeline does it
+    (:func:`decode_photo`: TensorFlow's decoder, bilinear ``tf.image.resize``, rounded to
+    uint8), so the two lessons score the same pixels (lesson-review-2 K10); unreadable files
+    are dropped with a warning. Preprocessing is left to the model, as in Keras's own tutorials.
+    The images are held as uint8 and cast to float32 one batch at a time.
     """
     import tensorflow as tf
 
     datasets = {}
     for part in ("train", "val", "test"):
-        x, y = load_arrays(getattr(splits, part), image_size)
+        x, y = load_arrays_tf(getattr(splits, part), image_size)
         ds = tf.data.Dataset.from_tensor_slices((x, y))
         if part == "train":
             ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b))
         datasets[part] = ds.prefetch(tf.data.AUTOTUNE)
     return datasets
+
+
+def decode_photo(path, image_size: int):
+    """One photo as the VGG16 lesson decodes it: ``tf.io.decode_image``, bilinear resize, rounded to uint8."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+    image = tf.image.resize(image, (image_size, image_size))  # bilinear, float32, still 0-255
+    return tf.cast(tf.round(image), tf.uint8)
+
+
+def load_arrays_tf(samples: Sequence[Sample], size: int, workers: int = 4):
+    """Like :func:`load_arrays`, decoded by :func:`decode_photo`: ``(x uint8 [N, size, size, 3], y int64 [N])``."""
+    import numpy as np
+    import tensorflow as tf
+
+    def decode(sample):
+        try:
+            return decode_photo(sample[0], size).numpy()
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            warnings.warn(f"Skipping unreadable image {sample[0]}: {message}", stacklevel=3)
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        arrays = list(pool.map(decode, samples))
+    kept = [(a, label) for a, (_, label) in zip(arrays, samples) if a is not None]
+    if not kept:
+        return np.zeros((0, size, size, 3), np.uint8), np.zeros((0,), np.int64)
+    return np.stack([a for a, _ in kept]), np.asarray([label for _, label in kept], dtype=np.int64)

@@ -34,6 +34,24 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+# Licence lines, printed by the lessons and written into lesson 06's model card. Each names where it comes
+# from. Every backbone's weights were trained on ImageNet, so every line carries the same caveat:
+# torchvision's own note, quoted, and the same words for the Keras weights.
+TORCHVISION_WEIGHTS_NOTE = (
+    '"The pre-trained models provided in this library may have their own licenses or terms and conditions '
+    "derived from the dataset used for training. It is your responsibility to determine whether you have "
+    'permission to use the models for your use case." (torchvision\'s README, "Pre-trained Model License", '
+    "https://github.com/pytorch/vision#pre-trained-model-license)"
+)
+IMAGENET_CAVEAT = (
+    "trained on ImageNet, so they may also have terms derived from that dataset: it is your responsibility "
+    "to determine whether you have permission to use them for your use case (torchvision's words for its own)"
+)
+# Where Keras says under which licences the VGG16 and ResNet50 weights were released.
+KERAS_WEIGHTS_LICENCES = "https://github.com/fchollet/deep-learning-models#license"
+TORCHVISION_LICENCE = f"code BSD-3-Clause (torchvision); weights trained on ImageNet. torchvision: {TORCHVISION_WEIGHTS_NOTE}"
+
+
 @dataclass(frozen=True)
 class BackboneSpec:
     """A pretrained ImageNet CNN as the course uses it."""
@@ -107,7 +125,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             weights_file="resnet18-f37072fd.pth",
             torch_weights="ResNet18_Weights.IMAGENET1K_V1",
             weights_mb=45,
-            licence="BSD-3-Clause code; weights trained on ImageNet (non-commercial terms)",
+            licence=TORCHVISION_LICENCE,
         ),
         BackboneSpec(
             name="mobilenet_v2",
@@ -119,7 +137,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             weights_file="mobilenet_v2-b0353104.pth",
             torch_weights="MobileNet_V2_Weights.IMAGENET1K_V1",
             weights_mb=14,
-            licence="BSD-3-Clause code; weights trained on ImageNet (non-commercial terms)",
+            licence=TORCHVISION_LICENCE,
         ),
         BackboneSpec(
             name="vgg16",
@@ -132,7 +150,8 @@ BACKBONES: dict[str, BackboneSpec] = {
             url="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
             "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
             weights_mb=59,
-            licence="Apache-2.0 code; weights CC BY 4.0 (VGG authors), trained on ImageNet",
+            licence=f"code Apache-2.0 (Keras); weights CC BY 4.0, as released by the VGG group at Oxford "
+            f"({KERAS_WEIGHTS_LICENCES}), and {IMAGENET_CAVEAT}",
         ),
         BackboneSpec(
             name="resnet50",
@@ -145,7 +164,8 @@ BACKBONES: dict[str, BackboneSpec] = {
             url="https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
             "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
             weights_mb=95,
-            licence="Apache-2.0 code; weights MIT (Kaiming He), trained on ImageNet",
+            licence=f"code Apache-2.0 (Keras); weights MIT, as released by Kaiming He ({KERAS_WEIGHTS_LICENCES}), "
+            f"and {IMAGENET_CAVEAT}",
         ),
         BackboneSpec(
             name="efficientnetb0",
@@ -157,7 +177,9 @@ BACKBONES: dict[str, BackboneSpec] = {
             weights_file="efficientnetb0_notop.h5",
             url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
             weights_mb=16,
-            licence="Apache-2.0 code and weights (Keras Applications, from TensorFlow's TPU models), trained on ImageNet",
+            licence="code Apache-2.0 (Keras); weights: no licence of their own is named in their source "
+            "(https://github.com/keras-team/keras/blob/master/keras/src/applications/efficientnet.py); they are "
+            f"{IMAGENET_CAVEAT}",
         ),
     )
 }

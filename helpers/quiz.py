@@ -27,11 +27,12 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import sys
 from typing import Any, Mapping
 
 from .errors import UnknownNameError
 
-__all__ = ["QUESTIONS", "check", "check_all", "show_feedback"]
+__all__ = ["QUESTIONS", "check", "check_all", "graded_feedback", "show_feedback"]
 
 SALT = "tl-course-quiz-v1"
 KINDS = ("choice", "bool", "int", "float")
@@ -198,93 +199,124 @@ def check_all(answers: Mapping[str, Any]) -> int:
     return score
 
 
+# --------------------------------------------------------------------------- the graded test cell
+
+
+def graded_feedback(question_id: str, answer: Any) -> None:
+    """The quiz's test cell: "Correct" on stdout, or what is wrong as one line on **stderr**.
+
+    nbgrader gives a test cell no points, and *Validate* reports it as failing, when the cell writes to
+    stderr (``nbgrader.utils.determine_grade``, as for ``helpers.your_turn.check``). So a wrong answer
+    shows as failing before it is submitted, with the hint (never the right answer), and *Run All* goes
+    on: nothing is raised. Without an answer key (a graded class's learner distribution, whose
+    questions carry no ``hash``) it prints what ``show_feedback`` prints and never judges.
+    """
+    spec = _spec(question_id)
+    if "hash" not in spec:
+        show_feedback(question_id, answer)
+        return
+    if check(question_id, answer, quiet=True):
+        print(f"{question_id}: Correct.")
+        return
+    if not _candidates(question_id, spec, answer):
+        line = f"Not yet: answer with {_expected_form(spec)} (got {answer!r}); this check fails until then."
+    else:
+        line = f"Not yet. Hint: {spec['hint']} (This check fails until the answer is right.)"
+    print(f"{question_id}: {line}", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- the course quiz (05_quiz)
 
+# Hints name where the answer is taught as `the <lesson> lesson, "<section title>"` or
+# `the recipe card, "<section title>"`: tests/test_quiz.py checks that those sections exist.
 QUESTIONS.update(
     {
         "q1": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Section 1 of the concepts lesson names the two tasks.",
-            "hash": "6b7ad2773093cb2caa930fa5ab786ed0fa7228968ab107c1767937e49118f004",
+            "hint": 'Which split may a choice be made on, and which one is scored once? The recipe card, "Evaluation: choose on validation, score the test split once".',
+            "hash": "6d3c7aae4ae4d1e0d50afc2b167d118e413943e5627f0f4ac508771202e27c14",
         },
         "q2": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Small target, similar to the source: see the four scenarios (concepts, section 5).",
+            "hint": 'A small target, similar to the source: the concepts lesson, "The four scenarios: how much data, how similar?", and the recipe card, "Head first".',
             "hash": "4c99a35017f898f12adcff20fc8f50d75729f073994ef6362c0f982c88111028",
         },
         "q3": {
             "kind": "bool",
-            "hint": "Look again at the first-layer filters in section 6 of the concepts lesson.",
+            "hint": 'Look again at the first-layer filters: the concepts lesson, "Why early layers transfer and late layers do not".',
             "hash": "d771811d97d52932185ef33819aa43a22cf6daf1b1f3793f368b58d6cd815c4b",
         },
         "q4": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Section 4 of the concepts lesson measures the three benefits on a learning curve.",
+            "hint": 'The concepts lesson measures the three benefits on a learning curve: "What transfer buys: start, slope, asymptote".',
             "hash": "1d94da2bb48fc7cc434fc20196aee05c6185ff09b461e47ed521883a6ac0852d",
         },
         "q5": {
             "kind": "bool",
-            "hint": "Weights are data with their own terms: see the licence column in section 1 of the concepts lesson.",
+            "hint": 'Weights are data with their own terms: see the licence lines the concepts lesson prints in "What transfer learning is".',
             "hash": "977004dad56ce7b17b646e9117039dd9e734e4144c800e17e7bba90698524d5a",
         },
         "q6": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Ask what changes between epochs when images go through the base each time (VGG16 lesson).",
+            "hint": 'Ask what changes between epochs when the images go through the base each time: the VGG16 lesson, "The efficient way: extract features once".',
             "hash": "c1653f297dd907f5f4dcfc5c271e09fa2bf4b80219219d06752c65371eb317f8",
         },
         "q7": {
-            "kind": "int",
-            "hint": "Count one weight per input feature, then add the bias.",
-            "hash": "411ab5e62747a41d75f2b5220c8c788380154eb86dd624fd0bd7d0d6f34c1506",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'When does Keras read `trainable`? The recipe card, "Head first", and the ResNet50 lesson, "Phase 2: fine-tune the top of the network".',
+            "hash": "33113b4c0afd30d39b0d4cd22c164d351d9a2ac74ef0edde21ad00f497fe263d",
         },
         "q8": {
-            "kind": "int",
-            "hint": "Multiply the three dimensions of the feature map.",
-            "hash": "51e1980199aba57a4290fdabd42038ffa124f25b2a296a04e06358af43b09f34",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'Feed each backbone the pixels it was trained on: the VGG16 lesson, "Another backbone, its own preprocessing", and the recipe card, "Each backbone its own preprocessing".',
+            "hash": "f08b21580fbef09534fcdedc88fc8a932bdf87db72a5c9456a8efbe2af4a51ed",
         },
         "q9": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "VGG16 was trained in Caffe style: see section 2 of the VGG16 lesson, on preparing inputs exactly as in training.",
+            "hint": 'Look at the pixels `preprocess_input` hands to VGG16: the VGG16 lesson, "The classic mistake: `rescale=1./255` for VGG16".',
             "hash": "1e87aaf2eb28c2d4eb99031414e8fad278ae1cb653d15fbd9e6189509a644b67",
         },
         "q10": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Which layers behave differently in training and inference mode? (ResNet50 lesson)",
+            "hint": 'What does a BatchNorm layer compute in inference mode, and with which mean and variance? The recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
             "hash": "0b8978ac87271c072524b41462c3636bc832adcaacd9efdc65fcb5bbebd9264e",
         },
         "q11": {
             "kind": "bool",
-            "hint": "What would large updates do to weights that are already good?",
-            "hash": "b6a332238234f535b7b1cbb4645a0af69e9146ac63cb4796096e63dff20e9a7b",
+            "hint": 'What would large updates do to weights that are already good? The recipe card, "Learning rates: the pretrained layers get a tenth of the head\'s rate".',
+            "hash": "b3c60bb91c9fdbccf18fd8c0def3bcdeec996f256bd17b12da7e4af83c2a0245",
         },
         "q12": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "Think about the size of the errors at the start of training (ResNet50 lesson, phase 1).",
+            "hint": 'Think about the size of the errors while the head is still random: the ResNet50 lesson, "Phase 2: fine-tune the top of the network", the concepts lesson, "The strategies, in code", and the recipe card, "Head first".',
             "hash": "e8779b9f0f5929a80af01d723776a45837e5b9afaebf6d605eb12ae21d0888ab",
         },
         "q13": {
             "kind": "choice",
             "options": "abcd",
-            "hint": "The ResNet18 lesson explains what freezing does, and what it does not do (BatchNorm).",
+            "hint": 'What does freezing do, and what does it not do? The ResNet18 lesson, "Phase 1: feature extraction".',
             "hash": "94e9164cfdc4a97188c7781d12e018d65f61a1c5f3d48699ae2d13e3f6df62c9",
         },
         "q14": {
-            "kind": "int",
-            "hint": "Only the new layer trains: weights (inputs x outputs) plus one bias per output.",
-            "hash": "cc6ccfbc28481f49cb1430da136974650067ce66d0d6e0c3f6732fe17c156609",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: feature extraction" (the training loop), and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
+            "hash": "00626bfc39f0299001722d1105ffea84c313aa4336690133cacf726eb4c59c50",
         },
         "q15": {
-            "kind": "float",
-            "decimals": 2,
-            "hint": "Accuracy is correct answers divided by all answers; give a fraction, not a percentage.",
-            "hash": "f88f51e6102a0760ab36424124c03fea8b93de08d567f396a7df04a035e3658c",
+            "kind": "choice",
+            "options": "abcd",
+            "hint": 'A test photo measures generalisation only if nothing like it was trained on: the your-own-images lesson, "A split without leakage".',
+            "hash": "cf5e403f43880bbdf87bb60f768e3d54348092462ff5f55a67def0dce1166069",
         },
     }
 )

@@ -30,6 +30,11 @@ STYLE = (
     ".tl-quiz-feedback{display:block;margin-top:.2em;font-weight:600}</style>"
 )
 
+# The buttons are practice; the graded answer is the notebook's variable (``q1 = ...``): the label and the
+# "Correct." say so. (A click that set the variable would need a kernel, which the website has not.)
+PRACTICE_LABEL = "Practice, not graded: "
+PRACTICE_NOTE = "Practice only: to score it, set {question} in the cell below and run its check."
+
 # The checker, shared by every widget (defined once per page). It mirrors helpers.quiz:
 # normalise -> "SALT:question:canonical" -> SHA-256 hex; floats accept +-1 in the last decimal.
 SCRIPT = r"""
@@ -85,7 +90,8 @@ SCRIPT = r"""
       var right = found.some(function (c) { return sha256(box.dataset.salt + ":" + box.dataset.question + ":" + c) === box.dataset.hash; });
       box.querySelectorAll("button").forEach(function (b) { b.classList.remove("tl-quiz-right", "tl-quiz-wrong"); });
       if (button) { button.classList.add(right ? "tl-quiz-right" : "tl-quiz-wrong"); }
-      feedback.textContent = right ? "Correct." : (found.length ? "Not yet. Hint: " + box.dataset.hint : "Not yet: answer with " + box.dataset.form + ".");
+      // A right click scores nothing: say so where the learner looks (the graded answer is the variable).
+      feedback.textContent = right ? "Correct. " + box.dataset.practice : (found.length ? "Not yet. Hint: " + box.dataset.hint : "Not yet: answer with " + box.dataset.form + ".");
       feedback.style.color = right ? "#2e7d32" : "#c62828";
     }
     window.tlQuiz = { sha256: sha256, bind: function () {
@@ -119,6 +125,7 @@ def widget_html(question_id: str) -> str:
         "hint": spec["hint"],
         "form": _expected_form(spec),
         "decimals": str(spec.get("decimals", 2)),
+        "practice": PRACTICE_NOTE.format(question=question_id),
     }
     data = " ".join(f'data-{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
     if kind == "choice":
@@ -133,7 +140,7 @@ def widget_html(question_id: str) -> str:
             '<button type="button" class="tl-quiz-check">Check</button>'
         )
     return (
-        f'{STYLE}<div class="tl-quiz" {data}><span>Try it: </span>{controls}'
+        f'{STYLE}<div class="tl-quiz" {data}><span>{PRACTICE_LABEL}</span>{controls}'
         f'<span class="tl-quiz-feedback" role="status" aria-live="polite"></span></div>'
         f"<script>{SCRIPT}</script>"
     )

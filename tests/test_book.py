@@ -78,7 +78,7 @@ def test_secrets_come_from_solution_and_hidden_test_regions_only():
     found = scan.secrets(REPO_ROOT / "solutions", REPO_ROOT / "lessons")
     assert {s.notebook for s in found} == set(LESSONS), "every lesson has solution lines to look for"
     quiz_answers = {s.line for s in found if s.notebook == "05_quiz"}
-    assert 'q1 = "b"' in quiz_answers and "q7 = 513" in quiz_answers, "short answers are secrets too"
+    assert 'q1 = "d"' in quiz_answers and 'q7 = "b"' in quiz_answers, "short answers are secrets too"
     assert not any(s.line in ("else:", "pass", "}", "guide = {") for s in found), "syntax alone is no secret"
 
 
@@ -283,6 +283,7 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
     from test_quiz import ANSWERS
 
     from helpers import quiz
+    from helpers.quiz_widget import PRACTICE_LABEL, PRACTICE_NOTE
 
     with chromium_page() as page:
         page.goto(f"{served}/lessons/05_quiz/05_quiz.html")
@@ -291,6 +292,7 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
         assert boxes.count() == len(quiz.QUESTIONS)
         for question_id, spec in quiz.QUESTIONS.items():
             box = page.locator(f'.tl-quiz[data-question="{question_id}"]')
+            assert box.inner_text().startswith(PRACTICE_LABEL.strip()), "the buttons say they are not graded"
             feedback = box.locator(".tl-quiz-feedback")
             right = ANSWERS[question_id]
             if spec["kind"] in ("choice", "bool"):
@@ -310,12 +312,12 @@ def test_quiz_answers_a_click_with_feedback_in_chromium(served):
                 assert feedback.inner_text().startswith("Not yet: answer with"), question_id
                 box.locator("input").fill(str(right))
                 box.locator("button.tl-quiz-check").click()
-            assert feedback.inner_text() == "Correct.", question_id
+            assert feedback.inner_text() == f"Correct. {PRACTICE_NOTE.format(question=question_id)}", question_id
             if question_id == "q1":
                 box.locator(f'button[data-answer="{wrong}"]').click()  # leave a hint on the screenshot
                 box.screenshot(path=str(artifacts_dir("book") / "quiz_q1_feedback.png"))
                 box.locator(f'button[data-answer="{right_text}"]').click()
-                assert feedback.inner_text() == "Correct."
+                assert feedback.inner_text().startswith("Correct. Practice only")
 
 
 # --------------------------------------------------------------------------- what a reader sees (issue 20)

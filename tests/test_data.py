@@ -217,3 +217,76 @@ def test_keras_datasets_yield_float_images_and_labels(mirror):
     assert tuple(images.shape) == (4, 32, 32, 3) and images.dtype.name == "float32"
     assert float(images.numpy().max()) > 1.0, "0-255 pixels: preprocessing belongs to the model"
     assert sum(int(b[1].shape[0]) for b in datasets["test"]) == 4
+
+
+def _lesson_pick_arguments(lesson: str, name: str) -> dict:
+    """The keyword arguments of ``NAME = pick(...)`` in a lesson's solution notebook (read, not retyped)."""
+    import ast
+    import json
+
+    from coursetools.paths import REPO_ROOT
+
+    cells = json.loads((REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text())["cells"]
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or not source.lstrip().startswith(("IMAGE_SIZE", "TRAIN_PER_CLASS", "EVAL")):
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+                assert isinstance(node.value, ast.Call) and getattr(node.value.func, "id", "") == "pick", name
+                return {k.arg: ast.literal_eval(k.value) for k in node.value.keywords}
+    raise AssertionError(f"{lesson} sets no {name} = pick(...)")
+
+
+def _per_mode(arguments: dict, mode: str):
+    """What ``helpers.runtime.pick(**arguments)`` gives in ``mode`` (the same rules, for a mode we are not in)."""
+    from unittest import mock
+
+    from helpers import runtime
+
+    with mock.patch.object(runtime, "mode", return_value=mode):
+        return runtime.pick(**arguments)
+
+
+@pytest.mark.parametrize("mode", ["quick", "grading", "cpu", "full"])
+def test_the_vgg16_and_resnet50_lessons_test_on_the_same_photos_in_every_mode(mirror, mode):
+    """Lesson-review-2 K4: one shared random stream gave lessons 02 and 03 120 of 250 test photos in common in cpu mode."""
+    arguments = {
+        lesson: {
+            "per_class": _per_mode(_lesson_pick_arguments(lesson, "TRAIN_PER_CLASS"), mode),
+            "eval_per_class": _per_mode(_lesson_pick_arguments(lesson, "EVAL_PER_CLASS"), mode),
+        }
+        for lesson in ("02_vgg16_feature_extraction", "03_resnet50_fine_tuning")
+    }
+    vgg16, resnet50 = arguments.values()
+    assert vgg16["eval_per_class"] == resnet50["eval_per_class"], f"the lessons validate and test on different numbers: {arguments}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        splits = {lesson: data.load_splits("cats_and_dogs_filtered", **kwargs) for lesson, kwargs in arguments.items()}
+    first, second = splits.values()
+    assert first.test == second.test and first.val == second.val, (
+        f"{mode} mode: {len(set(first.test) & set(second.test))} of {len(first.test)} test photos in common ({arguments})"
+    )
+    if vgg16["per_class"] != resnet50["per_class"]:
+        assert first.train != second.train  # the training subsets do differ: the test is not vacuous
+
+
+def test_keras_datasets_decode_and_resize_like_the_vgg16_lesson(mirror):
+    """Lesson-review-2 K10: the same file gives the same tensor in lessons 02 and 03 (02 decodes it in its own cell)."""
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        splits = data.load_splits("cats_and_dogs_filtered", per_class=1, eval_per_class=1)
+    one = data.Splits(splits.name, splits.classes, splits.train[:1], splits.train[:1], splits.train[:1], [])
+    images, _ = next(iter(data.keras_datasets(one, image_size=96, batch_size=1)["test"]))
+
+    # lesson 02's load_photos (solutions/02_vgg16_feature_extraction, section 1), as written there
+    image = tf.io.decode_image(tf.io.read_file(str(one.test[0][0])), channels=3, expand_animations=False)
+    image = tf.image.resize(image, (96, 96))  # float32, still 0-255
+    lesson02 = tf.cast(tf.cast(tf.round(image), tf.uint8), tf.float32)  # lesson 02 keeps uint8; 03 feeds float32
+
+    assert images.shape == (1, 96, 96, 3)
+    np.testing.assert_array_equal(images.numpy()[0], lesson02.numpy())
+    pil = data.load_arrays(one.test, 96)[0][0].astype("float32")  # the old PIL decoder (bicubic): other pixels
+    assert not np.array_equal(pil, lesson02.numpy())

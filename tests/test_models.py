@@ -29,6 +29,22 @@ def test_registry_describes_each_backbone():
         models.load_torch_backbone("vgg16")
 
 
+def test_licence_lines_quote_their_sources_and_carry_the_imagenet_caveat():
+    """Review E11: torchvision's note is quoted, the Keras weights get the same caveat, each line names a source."""
+    note = (
+        "The pre-trained models provided in this library may have their own licenses or terms and conditions derived "
+        "from the dataset used for training. It is your responsibility to determine whether you have permission to "
+        "use the models for your use case."
+    )
+    for spec in models.BACKBONES.values():
+        assert "ImageNet" in spec.licence and "https://" in spec.licence, spec.name
+        assert "responsibility to determine whether you have permission" in spec.licence, spec.name
+        assert "non-commercial" not in spec.licence, f"{spec.name}: no source says so"
+        if spec.framework == "torch":
+            assert f'"{note}"' in spec.licence and spec.licence.startswith("code BSD-3-Clause"), spec.name
+    assert "CC BY 4.0" in models.BACKBONES["vgg16"].licence and "MIT" in models.BACKBONES["resnet50"].licence
+
+
 def test_torch_head_attribute_matches_the_real_models():
     import torchvision
 

@@ -22,6 +22,8 @@ def test_quiz_widget_answers_a_click_in_jupyterlab(tmp_path):
     from playwright.sync_api import expect
     from test_quiz import ANSWERS
 
+    from helpers.quiz_widget import PRACTICE_NOTE
+
     question = next(q for q, s in quiz.QUESTIONS.items() if s["kind"] == "choice")
     right = ANSWERS[question]
     wrong = next(o for o in quiz.QUESTIONS[question]["options"] if o != right)
@@ -55,7 +57,7 @@ def test_quiz_widget_answers_a_click_in_jupyterlab(tmp_path):
             box.locator(f'button[data-answer="{wrong}"]').click()
             expect(feedback).to_contain_text("Not yet. Hint:", timeout=5_000)
             box.locator(f'button[data-answer="{right}"]').click()
-            expect(feedback).to_have_text("Correct.", timeout=5_000)
+            expect(feedback).to_have_text(f"Correct. {PRACTICE_NOTE.format(question=question)}", timeout=5_000)
             page.screenshot(path=str(artifacts_dir("jupyterlab") / "quiz-widget.png"))
     finally:
         lab.stop()
