@@ -3,7 +3,8 @@ frozen VGG16 base every epoch ("frozen forward", the naive way) vs extracting th
 (cached with ``helpers.feature_cache``) and training the same head on the arrays.
 
 The code is the lesson's (``solutions/02_vgg16_feature_extraction``): the same ``Flatten`` ->
-``Dense(256)`` -> sigmoid head, Adam 1e-4, ``preprocess_input`` and ``base(x, training=False)``.
+``Dense(256)`` -> ``Dense(1)`` logit head, Adam 1e-3 (the recipe card's head rate) with
+``BinaryCrossentropy(from_logits=True)``, ``preprocess_input`` and ``base(x, training=False)``.
 The ratio is about compute, so VGG16 runs with RANDOM weights when its ImageNet weights cannot
 be had (they are not in the offline mirror): the number of multiply-adds is identical, and the
 result records which weights ran. Accuracies are reported but mean nothing with random weights.
@@ -25,12 +26,16 @@ def _build_head(keras, layers, feature_shape, units=256):
     inputs = keras.Input(shape=feature_shape)
     x = layers.Flatten()(inputs)
     x = layers.Dense(units, activation="relu")(x)
-    outputs = layers.Dense(1, activation="sigmoid")(x)
+    outputs = layers.Dense(1)(x)  # a logit, as in the lesson (recipe card, rule 5)
     return keras.Model(inputs, outputs, name="flatten_head")
 
 
 def _compile(keras, model):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
     return model
 
 
