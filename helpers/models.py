@@ -23,8 +23,6 @@ from .storage import copy_atomically, keras_models_dir, mirror_dir, torch_checkp
 
 __all__ = [
     "BACKBONES",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "count_parameters",
     "fetch_keras_weights",
     "fetch_torch_weights",

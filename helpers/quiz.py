@@ -332,12 +332,12 @@ QUESTIONS.update(
         "q13": {
             "kind": "choice",
             "options": "abcd",
-            "hint": 'What does freezing do, and what does it not do? The ResNet18 lesson, "Phase 1: feature extraction".',
+            "hint": 'What does freezing do, and what does it not do? The ResNet18 lesson, "Phase 1: train the head".',
         },
         "q14": {
             "kind": "choice",
             "options": "abcd",
-            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: feature extraction" (the training loop), and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
+            "hint": '`requires_grad` and `eval()` are two separate switches: the ResNet18 lesson, "Phase 1: train the head" (the training loop) and "BatchNorm: inference mode or training mode?", and the recipe card, "BatchNorm: statistics frozen, scale and shift train with their stage".',
         },
         "q15": {
             "kind": "choice",

@@ -151,9 +151,7 @@ def _still_frozen(top, head):
     return torch.optim.Adam([{"params": top.parameters(), "lr": PRETRAINED_LR}, {"params": head.parameters(), "lr": HEAD_LR}])
 
 
-@pytest.mark.parametrize(
-    "answer", [lambda top, head: reference.phase2_optimizer(top, head, HEAD_LR, PRETRAINED_LR), _sgd_groups]
-)
+@pytest.mark.parametrize("answer", [lambda top, head: reference.phase2_optimizer(top, head, HEAD_LR, PRETRAINED_LR), _sgd_groups])
 def test_phase2_right_answers_pass(answer, capsys):
     _, out, err = run_check("phase2_optimizer", answer, capsys)
     assert out.startswith("✓") and err == ""

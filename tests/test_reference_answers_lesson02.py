@@ -10,7 +10,12 @@ from coursetools.paths import REPO_ROOT
 from nbgrader_course import read_notebook
 
 LESSON = "02_vgg16_feature_extraction"
-CHECKS = ["check_your_turn_base", "check_your_turn_compile_binary", "check_your_turn_naive_model", "check_your_turn_vgg16_features"]
+CHECKS = [
+    "check_your_turn_base",
+    "check_your_turn_compile_binary",
+    "check_your_turn_naive_model",
+    "check_your_turn_vgg16_features",
+]
 
 
 def _sources():
@@ -27,13 +32,25 @@ def _namespace(reference_answers):
     from helpers.models import count_parameters
     from helpers.your_turn import check, expect
 
-    namespace = dict(keras=keras, layers=layers, np=np, check=check, expect=expect, count_parameters=count_parameters,
-                     IMAGE_SIZE=32, WEIGHTS=None, BATCH_SIZE=4, **vars(reference_answers))
+    namespace = dict(
+        keras=keras,
+        layers=layers,
+        np=np,
+        check=check,
+        expect=expect,
+        count_parameters=count_parameters,
+        IMAGE_SIZE=32,
+        WEIGHTS=None,
+        BATCH_SIZE=4,
+        **vars(reference_answers),
+    )
     exec(_sources()["head"], namespace)  # noqa: S102 - the lesson's own build_head and HEAD_LR
     base = reference_answers.frozen_vgg16(32, None)
     compile_binary = reference_answers.binary_compiler(namespace["HEAD_LR"])
     namespace.update(base=base, feature_shape=tuple(base.output_shape[1:]), compile_binary=compile_binary)
-    namespace["naive_model"] = reference_answers.naive_vgg16_model(base, namespace["build_head"](namespace["feature_shape"]), 32, compile_binary)
+    namespace["naive_model"] = reference_answers.naive_vgg16_model(
+        base, namespace["build_head"](namespace["feature_shape"]), 32, compile_binary
+    )
     namespace["vgg16_features"] = reference_answers.feature_extractor(base, 4)
     return namespace
 
@@ -67,14 +84,20 @@ def test_a_broken_reference_is_caught(monkeypatch, capsys, broken, problem):
     from helpers.reference_answers import lesson02
 
     if broken == "frozen_vgg16":
-        monkeypatch.setattr(lesson02, "frozen_vgg16", lambda size, weights: keras.applications.VGG16(
-            weights=weights, include_top=False, input_shape=(size, size, 3)))
+        monkeypatch.setattr(
+            lesson02,
+            "frozen_vgg16",
+            lambda size, weights: keras.applications.VGG16(weights=weights, include_top=False, input_shape=(size, size, 3)),
+        )
     else:
+
         def probabilities(head_lr):
             def compile_binary(model):
                 model.compile(optimizer=keras.optimizers.Adam(head_lr), loss="binary_crossentropy", metrics=["accuracy"])
                 return model
+
             return compile_binary
+
         monkeypatch.setattr(lesson02, "binary_compiler", probabilities)
     _, err = _run_checks(_namespace(lesson02), capsys)
     assert problem in err, err
