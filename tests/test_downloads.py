@@ -85,7 +85,7 @@ def test_first_cells_install_helpers_then_say_what_downloads(lesson):
 
         used_datasets |= {dataset for dataset, _ in FALLBACK_CLASSES.values()}
     used_backbones = set(
-        re.findall(r'(?:load_(?:torch|keras)_backbone|fetch_keras_weights)\("([^"]+)"(?![^)]*pretrained=False)', source)
+        re.findall(r'(?:load_(?:torch|keras)_backbone|fetch_(?:keras|torch)_weights)\("([^"]+)"(?![^)]*pretrained=False)', source)
     )
     assert announced["datasets"] == used_datasets
     assert announced["backbones"] == used_backbones

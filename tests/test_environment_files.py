@@ -92,7 +92,8 @@ def test_learners_package_holds_only_helpers():
     """What learners install (pip install of this repository, e.g. Colab's install cell) ships helpers alone;
     the repository's tools reach .venv only through make setup's path file."""
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    assert pyproject["tool"]["setuptools"]["packages"] == ["helpers"]
+    packages = pyproject["tool"]["setuptools"]["packages"]
+    assert packages[0] == "helpers" and all(name.startswith("helpers.") for name in packages[1:]), packages
     assert "optional-dependencies" not in pyproject["project"] or "dev" not in pyproject["project"]["optional-dependencies"]
 
 

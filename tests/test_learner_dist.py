@@ -388,44 +388,30 @@ def test_self_paced_lessons_run_in_quick_mode_from_the_wheel_alone(lesson, fresh
     assert not errors, f"{lesson} in the fresh venv: {errors}"
 
 
-def test_graded_quiz_runs_from_the_graded_wheel_without_feedback(fresh_venv, dists, wheels, tmp_path, mirror):
+def _install_wheel(venv: Path, wheel: Path) -> None:
+    """Replace helpers in ``venv`` with ``wheel`` (offline, from uv's cache; no other package changes)."""
     uv = Path(sys.executable).parent / "uv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    subprocess.run(
-        [
-            str(uv),
-            "pip",
-            "install",
-            "--quiet",
-            "--offline",
-            "--no-deps",
-            "--reinstall",
-            "--python",
-            str(fresh_venv / "bin" / "python"),
-            str(wheels["graded"][".whl"]),
-        ],
-        check=True,
-        env=env,
-    )
+    command = [
+        str(uv),
+        "pip",
+        "install",
+        "--quiet",
+        "--offline",
+        "--no-deps",
+        "--reinstall",
+        "--python",
+        str(venv / "bin" / "python"),
+    ]
+    subprocess.run([*command, str(wheel)], check=True, env=env)
+
+
+def test_graded_quiz_runs_from_the_graded_wheel_without_feedback(fresh_venv, dists, wheels, tmp_path, mirror):
+    _install_wheel(fresh_venv, wheels["graded"][".whl"])
     try:
         nb, _ = _run_in_fresh_venv(fresh_venv, dists["graded"].folder, "05_quiz", tmp_path)
     finally:  # the other tests use the self-paced wheel
-        subprocess.run(
-            [
-                str(uv),
-                "pip",
-                "install",
-                "--quiet",
-                "--offline",
-                "--no-deps",
-                "--reinstall",
-                "--python",
-                str(fresh_venv / "bin" / "python"),
-                str(wheels["self-paced"][".whl"]),
-            ],
-            check=True,
-            env=env,
-        )
+        _install_wheel(fresh_venv, wheels["self-paced"][".whl"])
     assert not unexpected_errors(nb)
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "self-check is off in this graded class" in text and "Correct" not in text and "data-hash" not in text
