@@ -265,18 +265,8 @@ def fetch_torch_weights(name: str, allow_random: bool | None = None) -> str:
     spec = backbone_spec(name)
     if spec.framework != "torch":
         raise UnknownNameError(f"{name!r} is a Keras backbone: use fetch_keras_weights({name!r}).")
-    cache = spec.cache_folder()
-    if spec.seed_from_mirror() is not None:
-        return "imagenet"
-    print(f"Downloading {spec.describe_download()} into {cache} (once).")
-    try:
-        spec.weights_enum().get_state_dict(progress=True)  # torch hub's download, checksum and cache
-    except OSError as err:  # URLError, socket errors, a hash mismatch on a partial file
-        if random_weights_allowed(allow_random):
-            _random_fallback(spec, err)
-            return "random"
-        raise _unavailable(spec, cache, err) from err
-    return "imagenet"
+    # URLError, socket errors, a hash mismatch on a partial file: OSError
+    return _fetch_weights(spec, lambda cache: spec.weights_enum().get_state_dict(progress=True), OSError, allow_random)
 
 
 def fetch_keras_weights(name: str, allow_random: bool | None = None) -> str:
@@ -293,13 +283,24 @@ def fetch_keras_weights(name: str, allow_random: bool | None = None) -> str:
     spec = backbone_spec(name)
     if spec.framework != "keras":
         raise UnknownNameError(f"{name!r} is a torchvision backbone: use load_torch_backbone({name!r}).")
+
+    def download(cache):  # Keras's cache is KERAS_HOME/models: cache_dir is its parent
+        keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir=cache.name, cache_dir=str(cache.parent))
+
+    # keras.utils.get_file wraps URLError in a bare Exception
+    return _fetch_weights(spec, download, Exception, allow_random)
+
+
+def _fetch_weights(spec, download, download_errors, allow_random: bool | None) -> str:
+    """Both frameworks' fetch: the mirror's copy, else ``download(cache)``; on ``download_errors``
+    random weights where allowed (after a loud warning), else WeightsUnavailableError naming the fix."""
     cache = spec.cache_folder()
     if spec.seed_from_mirror() is not None:
         return "imagenet"
     print(f"Downloading {spec.describe_download()} into {cache} (once).")
-    try:  # Keras's cache is KERAS_HOME/models: cache_dir is its parent
-        keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir=cache.name, cache_dir=str(cache.parent))
-    except Exception as err:  # keras.utils.get_file wraps URLError in a bare Exception
+    try:
+        download(cache)
+    except download_errors as err:
         if random_weights_allowed(allow_random):
             _random_fallback(spec, err)
             return "random"
