@@ -25,8 +25,16 @@ def _source(cell_id: str) -> str:
 
 def _lesson(**names) -> dict:
     """The lesson's helper and training cells, executed with what they use from earlier cells."""
-    namespace = {"copy": copy, "torch": torch, "nn": nn, "OrderedDict": OrderedDict, "device": "cpu",
-                 "classes": ["a", "b"], "keep_batchnorm_in_eval": lambda net: None, **names}
+    namespace = {
+        "copy": copy,
+        "torch": torch,
+        "nn": nn,
+        "OrderedDict": OrderedDict,
+        "device": "cpu",
+        "classes": ["a", "b"],
+        "keep_batchnorm_in_eval": lambda net: None,
+        **names,
+    }
     for cell_id in (HELPERS_CELL, TRAIN_CELL):
         exec(_source(cell_id), namespace)  # noqa: S102 - the lesson's own cells
     return namespace
@@ -77,10 +85,23 @@ def _phase2_sentence(phase1_val, phase2_history, cv_std) -> str:
     shown = []
     tuned = nn.Module()
     tuned.top = nn.Linear(3, 3)
-    lesson.update(phase2_val=phase2_val, phase1_val=phase1_val, phase2_history=phase2_history, phase2_epoch=phase2_epoch,
-                  cv_std=cv_std, margin=margin, phase2_kept=phase2_val > phase1_val + margin, tuned=tuned,
-                  fine_tune_seconds=1.0, val_baseline=0.5, model=nn.Sequential(OrderedDict(head=nn.Linear(1, 1))),
-                  smallest_class=10, FINE_TUNE_MIN_PER_CLASS=5, Markdown=str, display=shown.append)
+    lesson.update(
+        phase2_val=phase2_val,
+        phase1_val=phase1_val,
+        phase2_history=phase2_history,
+        phase2_epoch=phase2_epoch,
+        cv_std=cv_std,
+        margin=margin,
+        phase2_kept=phase2_val > phase1_val + margin,
+        tuned=tuned,
+        fine_tune_seconds=1.0,
+        val_baseline=0.5,
+        model=nn.Sequential(OrderedDict(head=nn.Linear(1, 1))),
+        smallest_class=10,
+        FINE_TUNE_MIN_PER_CLASS=5,
+        Markdown=str,
+        display=shown.append,
+    )
     exec(_source(PHASE2_TEXT_CELL), lesson)  # noqa: S102 - the lesson's own cell
     return shown[0]
 
