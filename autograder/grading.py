@@ -226,13 +226,13 @@ def grade(
         echo(outcome.line())
     write_grades_csv(workspace, state)
     run.seconds = time.perf_counter() - start
-    graded = sum(o.status not in (Status.UNCHANGED, Status.HELD) for o in run.outcomes)
     unchanged = sum(o.status == Status.UNCHANGED for o in run.outcomes)
+    waiting = sum(o.status == Status.HELD for o in run.outcomes)
     review = sum(o.status == Status.REVIEW for o in run.outcomes)
     echo(
-        f"\n{graded} submission(s) handled, {unchanged} unchanged, in {run.seconds:.0f} s"
+        f"\n{len(run.outcomes) - unchanged - waiting} submission(s) handled, {unchanged} unchanged, in {run.seconds:.0f} s"
         + (f"; {review} marked for review (see the note in grades.csv)" if review else "")
-        + (f"; {len(run.outcomes) - graded - unchanged} NOT graded: weights missing ({', '.join(sorted(held))}, see above)" if held else "")
+        + (f"; {waiting} NOT graded, weights missing for {', '.join(sorted(held))} (see above)" if waiting else "")
     )
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")

@@ -17,6 +17,9 @@ nothing would say why. Two parts:
   whether the sandbox will find each (the grader's cache or the mirror). A lesson with missing
   weights is not graded at all, with one message naming the weights and the fix; with
   ``TL_COURSE_ALLOW_RANDOM_WEIGHTS=1`` (the course's tests) it is graded, after one warning.
+  ``make grade`` runs it for every lesson before grading (``grading.py``); ``nbgrader autograde``
+  and formgrader meet ``check_notebook`` in the executor, which fails that submission before any
+  cell runs, with the same message.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from helpers.models import BACKBONES, BackboneSpec, random_weights_allowed
 __all__ = [
     "WEIGHT_FUNCTIONS",
     "UnreadableWeightsCall",
+    "WeightsMissing",
+    "check_notebook",
     "kernel_env",
     "sandbox_mounts",
     "needed_backbones",
@@ -50,6 +55,11 @@ KERNEL_KERAS_HOME = Path("/tmp/.keras")
 
 class UnreadableWeightsCall(ValueError):
     """A graded cell calls a weight function with a backbone name the scan cannot read."""
+
+
+class WeightsMissing(Exception):
+    """A lesson's graded cells need weights the sandbox cannot find (not a RuntimeError: nbgrader's
+    ``Execute`` would take that for a stuck kernel and run the notebook again)."""
 
 
 # ---------------------------------------------------------------------------- the sandbox's view
@@ -141,7 +151,7 @@ def needed_backbones(notebook: nbformat.NotebookNode) -> list[str]:
             if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
                 raise UnreadableWeightsCall(
                     f"cell {where} calls {ast.unparse(node)}: the grader cannot tell which weights it needs; "
-                    "name the backbone with a string literal (fetch_keras_weights(\"vgg16\"))"
+                    'name the backbone with a string literal (fetch_keras_weights("vgg16"))'
                 )
             if argument.value not in found:
                 found.append(argument.value)
@@ -175,16 +185,18 @@ def _where_in_mirror(spec: BackboneSpec) -> str:
     return str(mirrored) if mirrored is not None else "no mirror (TL_COURSE_MIRROR is not set)"
 
 
-def _refusal(lesson: str, missing: list[str], count: int) -> str:
+def _refusal(lesson: str, missing: list[str], count: int | None) -> str:
+    specs = [BACKBONES[name] for name in missing]
     files = "; ".join(
-        f"{spec.name} ({spec.weights_file}, looked in {spec.cache_folder()} and {_where_in_mirror(spec)})"
-        for spec in (BACKBONES[name] for name in missing)
+        f"{spec.name} ({spec.weights_file}, looked in {spec.cache_folder()} and {_where_in_mirror(spec)})" for spec in specs
     )
+    in_mirror = " and ".join(f"weights/{spec.framework}/{spec.weights_file}" for spec in specs)
+    submissions = f"Its {count} submission(s) were" if count is not None else "Its submissions were"
     return (
         f"NOT GRADED {lesson}: its graded cells load ImageNet weights that the grading sandbox (no network) "
         f"cannot find: {files}. Fix: on this machine, while online, run `python -m helpers fetch {' '.join(missing)}`, "
-        f"or set TL_COURSE_MIRROR to a course mirror holding weights/FRAMEWORK/FILE; then grade again. "
-        f"Its {count} submission(s) were not run and nothing was recorded for them."
+        f"or set TL_COURSE_MIRROR to a course mirror that holds {in_mirror}; then grade again. "
+        f"{submissions} not run and nothing was recorded for them."
     )
 
 
@@ -207,7 +219,7 @@ def preflight(lessons: dict[str, Path], echo=print, counts: dict[str, int] | Non
         if random_weights_allowed():
             random_ones.append(f"{lesson} ({', '.join(missing)})")
             continue
-        refused[lesson] = _refusal(lesson, missing, (counts or {}).get(lesson, 0))
+        refused[lesson] = _refusal(lesson, missing, (counts or {}).get(lesson))
         echo(refused[lesson])
     if random_ones:
         echo(
@@ -215,3 +227,12 @@ def preflight(lessons: dict[str, Path], echo=print, counts: dict[str, int] | Non
             f"{'; '.join(random_ones)}: the scores of their weights-dependent checks come from RANDOM weights."
         )
     return refused
+
+
+def check_notebook(lesson: str, instructor_notebook: Path) -> None:
+    """``preflight`` for one notebook about to be executed, silent: ``WeightsMissing`` with the
+    message. (With random weights allowed it passes without a word: tests only, and a warning per
+    notebook would drown the grading log.)"""
+    refused = preflight({lesson: instructor_notebook}, echo=lambda line: None)
+    if refused:
+        raise WeightsMissing(refused[lesson])

@@ -42,7 +42,10 @@ def _solution(lesson: str) -> Path:
 
 
 def test_the_scan_finds_each_lessons_backbones_in_its_graded_cells():
-    found = {path.parent.name: weights.needed_backbones(nbformat.read(path, as_version=4)) for path in sorted(REPO_ROOT.glob("solutions/*/*.ipynb"))}
+    found = {
+        path.parent.name: weights.needed_backbones(nbformat.read(path, as_version=4))
+        for path in sorted(REPO_ROOT.glob("solutions/*/*.ipynb"))
+    }
     assert found == GRADED_BACKBONES
 
 
@@ -86,7 +89,13 @@ def test_preflight_names_the_missing_weights_and_the_fix(no_weights):
     assert set(blocked) == {"02_vgg16_feature_extraction"}
     assert len(lines) == 1, lines
     message = lines[0]
-    for part in ("02_vgg16_feature_extraction", "vgg16", BACKBONES["vgg16"].weights_file, "python -m helpers fetch vgg16", "TL_COURSE_MIRROR"):
+    for part in (
+        "02_vgg16_feature_extraction",
+        "vgg16",
+        BACKBONES["vgg16"].weights_file,
+        "python -m helpers fetch vgg16",
+        "TL_COURSE_MIRROR",
+    ):
         assert part in message, (part, message)
 
 
@@ -208,3 +217,19 @@ def test_a_sandboxed_kernel_reads_the_graders_weights_and_cannot_write_them(tmp_
     assert f"listing ['{BACKBONES['vgg16'].weights_file}']" in keras_text, keras_text  # not the grader's other files
     assert "CHANGED" not in keras_text and keras_text.count("refused") == 3, keras_text
     assert _digests(tmp_path) == before  # nothing of the grader's changed, and nothing new beside it
+
+
+def test_nbgrader_autograde_fails_a_submission_without_its_weights_before_any_cell_runs(no_weights, tmp_path):
+    """formgrader and `nbgrader autograde` go through the executor, not grade(): it refuses there."""
+    from autograder.execute import GradedCellsExecute
+
+    lesson = "02_vgg16_feature_extraction"
+    source = tmp_path / "source"
+    (source / lesson).mkdir(parents=True)
+    shutil.copy(_solution(lesson), source / lesson)
+    nb = nbformat.read(_solution(lesson), as_version=4)
+    executor = GradedCellsExecute(timeout=60, source_root=str(source))
+    resources = {"metadata": {"path": str(tmp_path)}, "nbgrader": {"assignment": lesson, "notebook": lesson}}
+    with pytest.raises(weights.WeightsMissing, match=r"NOT GRADED 02_vgg16.*python -m helpers fetch vgg16"):
+        executor.preprocess(nb, resources)
+    assert not any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), "a cell ran"
