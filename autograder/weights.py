@@ -137,12 +137,12 @@ def needed_backbones(notebook: nbformat.NotebookNode) -> list[str]:
     for index, cell in enumerate(notebook.cells):
         if not _runs_while_grading(cell):
             continue
-        where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+        where = f"cell {cell.metadata.get('nbgrader', {}).get('grade_id') or index + 1}"
         try:
             tree = ast.parse(_without_magics(cell.source))
         except SyntaxError as err:
             if re.search(rf"\b({'|'.join(WEIGHT_FUNCTIONS)})\b", cell.source):
-                raise UnreadableWeightsCall(f"cell {where} calls a weight function but is not valid Python ({err})") from err
+                raise UnreadableWeightsCall(f"{where} calls a weight function but is not valid Python ({err})") from err
             continue
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and _called_name(node) in WEIGHT_FUNCTIONS):
@@ -150,7 +150,7 @@ def needed_backbones(notebook: nbformat.NotebookNode) -> list[str]:
             argument = _backbone_argument(node)
             if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
                 raise UnreadableWeightsCall(
-                    f"cell {where} calls {ast.unparse(node)}: the grader cannot tell which weights it needs; "
+                    f"{where} calls {ast.unparse(node)}: the grader cannot tell which weights it needs; "
                     'name the backbone with a string literal (fetch_keras_weights("vgg16"))'
                 )
             if argument.value not in found:
