@@ -32,6 +32,11 @@ grades.csv's note: its score stands until a person has looked.
 The submissions folder and the grading folder must not overlap (an original could be
 overwritten): ``grade`` refuses.
 
+Before any submission of a lesson runs, the ImageNet weights its graded cells load must be where
+the sandbox finds them (``weights.py``): a lesson whose weights are missing is not graded at all
+(its submissions are ``held``: not run, nothing recorded, one message with the fix), and the
+other lessons are graded.
+
 Re-running is idempotent: a submission whose files did not change is not graded again, and
 grades.csv always has one row per student and assignment. A new or changed submission (a late
 one) is graded alone. One student's broken notebook (corrupt JSON, a crash, an endless loop)
