@@ -233,3 +233,17 @@ def test_nbgrader_autograde_fails_a_submission_without_its_weights_before_any_ce
     with pytest.raises(weights.WeightsMissing, match=r"NOT GRADED 02_vgg16.*python -m helpers fetch vgg16"):
         executor.preprocess(nb, resources)
     assert not any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), "a cell ran"
+
+
+def test_the_grading_command_exits_1_when_a_lesson_was_held_back(no_weights, tmp_path, capsys):
+    """`make grade` / `python -m autograder`: a script or CI job must notice a lesson left ungraded."""
+    from autograder.cli import main
+
+    lesson = "04_pytorch_resnet18"
+    folder = tmp_path / "subs" / "ann" / lesson
+    folder.mkdir(parents=True)
+    shutil.copy(_solution(lesson), folder)
+    assert main([str(tmp_path / "subs"), "--grading-dir", str(tmp_path / "grading"), "--lessons", lesson, "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT GRADED 04_pytorch_resnet18" in out and "python -m helpers fetch resnet18" in out, out
+    assert "held" in out and "1 NOT graded, weights missing for 04_pytorch_resnet18" in out, out
