@@ -161,20 +161,34 @@ def needed_backbones(notebook: nbformat.NotebookNode) -> list[str]:
 # ---------------------------------------------------------------------------- the preflight
 
 
-def _available(spec: BackboneSpec) -> bool:
-    """In the grader's framework cache (bound into the sandbox) or in the mirror (mounted read-only)."""
-    if _grader_cache_file(spec) is not None:
-        return True
+def _unreadable_in_sandbox(path: Path) -> bool:
+    """Grading as root, the kernel runs as an unprivileged uid of its own (``sandbox.py``): it reads
+    only what everyone may read (a root umask of 077 leaves a fetched file unreadable there)."""
+    import os
+
+    from .sandbox import sandbox_enabled
+
+    return os.geteuid() == 0 and sandbox_enabled() and not path.stat().st_mode & 0o004
+
+
+def _why_missing(spec: BackboneSpec) -> str | None:
+    """None when a sandboxed kernel will find the weights: in the grader's framework cache (bound
+    into the sandbox) or in the mirror (mounted read-only); else where it looked, or what is wrong."""
     try:
         mirrored = spec.mirror_path()
     except CourseError:  # TL_COURSE_MIRROR names no folder
-        return False
-    return mirrored is not None and mirrored.is_file()
+        mirrored = None
+    for found in (_grader_cache_file(spec), mirrored if mirrored is not None and mirrored.is_file() else None):
+        if found is not None:
+            if _unreadable_in_sandbox(found):
+                return f"{found} is not readable by the sandbox's unprivileged user: run `chmod a+r {found}`"
+            return None
+    return f"looked in {spec.cache_folder()} and {_where_in_mirror(spec)}"
 
 
 def missing_weights(backbones: list[str]) -> list[str]:
     """The backbones among ``backbones`` whose weights a sandboxed kernel could not find."""
-    return [name for name in backbones if name in BACKBONES and not _available(BACKBONES[name])]
+    return [name for name in backbones if name in BACKBONES and _why_missing(BACKBONES[name]) is not None]
 
 
 def _where_in_mirror(spec: BackboneSpec) -> str:
@@ -187,9 +201,7 @@ def _where_in_mirror(spec: BackboneSpec) -> str:
 
 def _refusal(lesson: str, missing: list[str], count: int | None) -> str:
     specs = [BACKBONES[name] for name in missing]
-    files = "; ".join(
-        f"{spec.name} ({spec.weights_file}, looked in {spec.cache_folder()} and {_where_in_mirror(spec)})" for spec in specs
-    )
+    files = "; ".join(f"{spec.name} ({spec.weights_file}, {_why_missing(spec)})" for spec in specs)
     in_mirror = " and ".join(f"weights/{spec.framework}/{spec.weights_file}" for spec in specs)
     submissions = f"Its {count} submission(s) were" if count is not None else "Its submissions were"
     return (

@@ -247,3 +247,22 @@ def test_the_grading_command_exits_1_when_a_lesson_was_held_back(no_weights, tmp
     out = capsys.readouterr().out
     assert "NOT GRADED 04_pytorch_resnet18" in out and "python -m helpers fetch resnet18" in out, out
     assert "held" in out and "1 NOT graded, weights missing for 04_pytorch_resnet18" in out, out
+
+
+def test_grading_as_root_a_weights_file_only_root_can_read_is_missing_for_the_sandbox(no_weights):
+    """As root the kernel drops to an unprivileged uid: a file fetched under umask 077 is unreadable there."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("the kernel changes uid only when grading runs as root")
+    cached = no_weights / "TORCH_HOME" / "hub" / "checkpoints" / BACKBONES["resnet18"].weights_file
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"weights")
+    cached.chmod(0o600)
+    lines: list[str] = []
+    assert set(weights.preflight({"04_pytorch_resnet18": _solution("04_pytorch_resnet18")}, echo=lines.append)) == {
+        "04_pytorch_resnet18"
+    }
+    assert f"chmod a+r {cached}" in lines[0], lines
+    cached.chmod(0o644)
+    assert weights.missing_weights(["resnet18"]) == []
