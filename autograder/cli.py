@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from coursetools.runner import quiet_frameworks
 
-    from .grading import grade
+    from .grading import Status, grade
 
     parser = argparse.ArgumentParser(
         prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -40,4 +40,5 @@ def main(argv: list[str] | None = None) -> int:
     failed = [o for o in run.outcomes if not o.status.counts_as_graded]
     if failed or run.unmatched:
         print(f"\n{len(failed)} submission(s) not graded and {len(run.unmatched)} file(s) not used: see the lines above")
-    return 0
+    # a lesson left ungraded for want of its weights is the instructor's to fix: a script must notice
+    return 1 if any(o.status == Status.HELD for o in run.outcomes) else 0

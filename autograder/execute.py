@@ -31,6 +31,9 @@ the repo's ``nbgrader_config.py``). Compared with nbgrader's own, it
   failed nor printed the marker gets an error (``TestNotRunAsWritten``: no points for it) and
   grading gives the notebook the ``review`` status. The marker is removed from the output.
   The tests still run in the student's process: see docs/grading.md for what remains possible.
+- refuses, before any cell runs, a notebook whose lesson needs ImageNet weights the sandbox
+  cannot find (``weights.py``): the submission fails with the fix instead of scoring 0 on
+  every weights-dependent check.
 
 Only ``nbgrader autograde`` uses it: nbgrader's ``Validator`` (the "Validate" button) has a
 fixed list of preprocessors and still runs the whole notebook (in quick mode).
@@ -225,7 +228,22 @@ class GradedCellsExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._course_ids = self._instructor_cell_ids(nb, resources or {})
         self._declared_files = self._lesson_files(resources or {})
+        self._check_weights(resources or {})
         return super().preprocess(nb, resources, km)
+
+    def _check_weights(self, resources: dict) -> None:
+        """Before any cell runs: the lesson's ImageNet weights must be where the sandbox finds them
+        (``weights.py``), or the submission fails here, with the fix, instead of scoring 0 on every
+        weights-dependent check. ``make grade`` checks each lesson before it starts; this is what
+        ``nbgrader autograde`` and formgrader meet."""
+        from autograder import weights
+
+        info = resources.get("nbgrader", {})
+        if not self.source_root or not info.get("assignment"):
+            return
+        path = Path(self.source_root) / info["assignment"] / f"{info.get('notebook')}.ipynb"
+        if path.is_file():
+            weights.check_notebook(info["assignment"], path)
 
     def create_kernel_manager(self):
         """The sandbox gets the lesson's other files (beside the notebook in ``source_root``),

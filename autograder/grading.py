@@ -32,6 +32,11 @@ grades.csv's note: its score stands until a person has looked.
 The submissions folder and the grading folder must not overlap (an original could be
 overwritten): ``grade`` refuses.
 
+Before any submission of a lesson runs, the ImageNet weights its graded cells load must be where
+the sandbox finds them (``weights.py``): a lesson whose weights are missing is not graded at all
+(its submissions are ``held``: not run, nothing recorded, one message with the fix), and the
+other lessons are graded.
+
 Re-running is idempotent: a submission whose files did not change is not graded again, and
 grades.csv always has one row per student and assignment. A new or changed submission (a late
 one) is graded alone. One student's broken notebook (corrupt JSON, a crash, an endless loop)
@@ -53,7 +58,7 @@ from pathlib import Path
 from coursetools.paths import REPO_ROOT, lesson_names
 from helpers.config import env_int, env_text
 
-from . import archives
+from . import archives, weights
 from .execute import NOT_AS_WRITTEN
 from .export import write_grades_csv
 from .sandbox import check_for_grading, notebook_limits_note
@@ -84,6 +89,7 @@ class Status(StrEnum):
     MISSING = "missing"  # no notebook for the assignment: scored 0
     REFUSED = "refused"  # a symlink in the submission: never graded, scored 0
     REVIEW = "review"  # graded, but its tests did not run as written or it uses a cheating idiom
+    HELD = "held"  # not run: its lesson's ImageNet weights are missing (weights.py); nothing recorded
 
     @property
     def counts_as_graded(self) -> bool:
@@ -199,6 +205,11 @@ def grade(
             )
         else:
             todo.append((index, sub, digest))
+    held = _check_weights(workspace, todo, echo)  # before anything of a lesson runs
+    for index, sub, _ in todo:
+        if sub.assignment in held:
+            outcomes[index] = Outcome(sub.student, sub.assignment, Status.HELD, note=HELD_NOTE)
+    todo = [job for job in todo if job[1].assignment not in held]
     jobs = min(grading_jobs(jobs), max(1, len(todo)))
     _add_students(workspace, {sub.student for _, sub, _ in todo})
     if todo:
@@ -220,15 +231,30 @@ def grade(
         echo(outcome.line())
     write_grades_csv(workspace, state)
     run.seconds = time.perf_counter() - start
-    graded = sum(o.status != Status.UNCHANGED for o in run.outcomes)
+    unchanged = sum(o.status == Status.UNCHANGED for o in run.outcomes)
+    waiting = sum(o.status == Status.HELD for o in run.outcomes)
     review = sum(o.status == Status.REVIEW for o in run.outcomes)
     echo(
-        f"\n{graded} submission(s) handled, {len(run.outcomes) - graded} unchanged, in {run.seconds:.0f} s"
+        f"\n{len(run.outcomes) - unchanged - waiting} submission(s) handled, {unchanged} unchanged, in {run.seconds:.0f} s"
         + (f"; {review} marked for review (see the note in grades.csv)" if review else "")
+        + (f"; {waiting} NOT graded, weights missing for {', '.join(sorted(held))} (see above)" if waiting else "")
     )
     echo(f"grades:   {run.grades_csv}")
     echo(f"feedback: {workspace / 'nbgrader' / 'feedback'}/STUDENT/ASSIGNMENT/ASSIGNMENT.html")
     return run
+
+
+HELD_NOTE = "not graded: the lesson's ImageNet weights are missing (see the message above); nothing recorded"
+
+
+def _check_weights(workspace: Path, todo: list, echo) -> dict[str, str]:
+    """Lessons of ``todo`` whose graded cells need weights the sandbox cannot find: lesson -> message
+    (echoed). Read from the grading folder's snapshot of the solutions, what the gradebook holds."""
+    counts: dict[str, int] = {}
+    for _, sub, _ in todo:
+        counts[sub.assignment] = counts.get(sub.assignment, 0) + 1
+    lessons = {lesson: workspace / "solutions" / lesson / f"{lesson}.ipynb" for lesson in sorted(counts)}
+    return weights.preflight(lessons, echo, counts)
 
 
 def _collect_with_archives(
@@ -410,7 +436,9 @@ def _fill_scores(workspace: Path, outcomes: list[Outcome]) -> None:
     with Gradebook(f"sqlite:///{workspace / 'nbgrader' / 'gradebook.db'}") as gradebook:
         for outcome in outcomes:
             outcome.max_score = float(gradebook.find_assignment(outcome.assignment).max_score)
-            if outcome.status in (Status.GRADED, Status.REVIEW) or outcome.graded_before:
+            if outcome.status == Status.HELD:
+                outcome.score = None  # not graded, not zero
+            elif outcome.status in (Status.GRADED, Status.REVIEW) or outcome.graded_before:
                 try:
                     outcome.score = float(gradebook.find_submission(outcome.assignment, outcome.student).score)
                 except MissingEntry:

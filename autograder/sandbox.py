@@ -8,8 +8,9 @@ nbgrader runs student code with the grader's permissions. Here the kernel that
 - a filesystem of its own: the system (``/usr``, ``/etc``), the Python installation, the venv
   and the course's ``helpers`` package, all read-only; the notebook's folder and ``/tmp`` are
   empty size-limited tmpfs (the notebook itself read-only inside), thrown away afterwards. The
-  gradebook, grades.csv, the feedback, other students' files, the instructor's sources and home
-  are not mounted at all;
+  course's ImageNet weight files the grader has cached, and the offline mirror, are read-only
+  (``weights.py``). The gradebook, grades.csv, the feedback, other students' files, the
+  instructor's sources and home are not mounted at all;
 - its own process namespace (it sees only its own processes and cannot signal the grader's),
   and it dies with the grader (``--die-with-parent``);
 - limits: address space (``TL_COURSE_SANDBOX_MEMORY_MB``), processes and threads
@@ -49,7 +50,7 @@ from jupyter_client.session import Session
 
 from helpers.config import env_flag, env_int, env_text
 
-from . import seccomp
+from . import seccomp, weights
 
 SWITCH_VARIABLE = "TL_COURSE_SANDBOX"
 MEMORY_VARIABLE = "TL_COURSE_SANDBOX_MEMORY_MB"
@@ -105,8 +106,9 @@ KEPT_VARIABLES = frozenset(
         "JUPYTER_PLATFORM_DIRS",
     }
 )
-# Caches of data and weights the lessons read: mounted read-only when they exist.
-_READ_ONLY_DATA = ("TL_COURSE_MIRROR", "TL_COURSE_CACHE", "TORCH_HOME", "KERAS_HOME")
+# Caches of data the lessons read: mounted read-only when they exist. The frameworks' weight
+# caches are not mounted whole: the course's weight files in them are, one by one (weights.py).
+_READ_ONLY_DATA = ("TL_COURSE_MIRROR", "TL_COURSE_CACHE")
 
 # Run inside the sandbox after setpriv (already unprivileged), as ``python -I -S -c``: limits,
 # a seccomp filter, then the kernel. Standard library only; nothing from the notebook's folder.
@@ -355,6 +357,13 @@ def bwrap_command(
     mounts.args += ["--dev", "/dev", "--proc", "/proc"]
     mounts.add("--size", str(disk), "--tmpfs", dest=Path("/dev/shm"))
     mounts.add("--size", str(disk), "--tmpfs", dest=Path("/tmp"))
+    # the grader's cached ImageNet weights, file by file and read-only, in the kernel's own caches:
+    # no network here, and HOME=/tmp hides the grader's caches (weights.py)
+    cache_folders = weights.kernel_cache_folders()
+    for folder in cache_folders:
+        mounts.add("--dir", dest=folder)
+    for source, dest in weights.sandbox_mounts():
+        mounts.read_only(source, dest)
     base = Path(sys.base_prefix).resolve()
     venv = Path(sys.prefix).resolve()
     for path in {base, venv}:
@@ -382,6 +391,8 @@ def bwrap_command(
         if "/" not in name and name not in ("", ".", "..") and source.is_file():
             mounts.read_only(source, cwd / name)
     mounts.args += ["--chmod", "1777", str(cwd), "--chmod", "1777", "/tmp", "--chmod", "1777", "/dev/shm"]
+    for folder in cache_folders:  # writable by the kernel, as /tmp: seeding from the mirror copies into them
+        mounts.args += ["--chmod", "1777", str(folder)]
     mounts.add("--bind", str(runtime), dest=runtime)  # the kernel's sockets and connection file
     namespaces = [
         "--unshare-net",
@@ -475,6 +486,7 @@ def sandbox_env(env: dict) -> dict:
             "PYTHONDONTWRITEBYTECODE": "1",
             "IPYTHONDIR": "/tmp/.ipython",
             "MPLCONFIGDIR": "/tmp/.matplotlib",
+            **weights.kernel_env(),  # where the grader's weight files are (bwrap_command)
         }
     )
     kept.setdefault("TL_COURSE_CACHE", "/tmp/tl-course-cache")
