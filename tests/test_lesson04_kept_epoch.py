@@ -35,8 +35,14 @@ def train_phase_on(accuracies: list[float]):
         calls.append(None)
         return 0.0, accuracies[len(calls) - 1]
 
-    namespace = {"copy": copy, "nn": nn, "run_epoch": run_epoch, "device": "cpu", "train_mode": lambda m: m.train(),
-                 "loaders": {"train": [], "val": None}}
+    namespace = {
+        "copy": copy,
+        "nn": nn,
+        "run_epoch": run_epoch,
+        "device": "cpu",
+        "train_mode": lambda m: m.train(),
+        "loaders": {"train": [], "val": None},
+    }
     exec(_cell("bn_hook"), namespace)  # noqa: S102 - the lesson's own cell
     run = namespace["train_phase"](model, torch.optim.SGD(model.parameters(), lr=0.0), len(accuracies) - 1)
     return run, int(model.weight.item())
@@ -61,9 +67,19 @@ def test_a_run_keeps_its_best_trained_epoch_never_the_start(accuracies, kept):
 def _generated_text(runs: dict, chosen: str) -> str:
     shown = []
     namespace = {
-        "runs": runs, "chosen": chosen, "classes": ["ants", "bees"], "majority": 0, "test_acc": 0.6, "val_idx": range(20),
-        "baseline": {"validation": 0.45, "test": 0.45}, "BATCH_SIZE": 16, "RANDOM_NOTE": "", "tie_note": "",
-        "random_weights": False, "Markdown": lambda text: text, "display": shown.append,
+        "runs": runs,
+        "chosen": chosen,
+        "classes": ["ants", "bees"],
+        "majority": 0,
+        "test_acc": 0.6,
+        "val_idx": range(20),
+        "baseline": {"validation": 0.45, "test": 0.45},
+        "BATCH_SIZE": 16,
+        "RANDOM_NOTE": "",
+        "tie_note": "",
+        "random_weights": False,
+        "Markdown": lambda text: text,
+        "display": shown.append,
     }
     exec(_cell("results_text"), namespace)  # noqa: S102 - the lesson's own cell
     (text,) = shown
@@ -75,8 +91,11 @@ def _run(start, kept_acc, batchnorm="inference"):
 
 
 def test_no_phase2_gain_is_said_and_a_damaging_batchnorm_run_shows_as_worse():
-    runs = {"phase 1: the head": _run(0.50, 0.60), "phase 2: layer4": _run(0.60, 0.55),
-            "phase 2: layer4, BatchNorm training mode": _run(0.60, 0.30, "training")}
+    runs = {
+        "phase 1: the head": _run(0.50, 0.60),
+        "phase 2: layer4": _run(0.60, 0.55),
+        "phase 2: layer4, BatchNorm training mode": _run(0.60, 0.30, "training"),
+    }
     text = _generated_text(runs, "phase 1: the head")
     assert "top stage's best trained epoch reaches 0.550, against 0.600" in text
     assert "No epoch beat the start: the phase-1 weights are kept" in text
@@ -85,8 +104,12 @@ def test_no_phase2_gain_is_said_and_a_damaging_batchnorm_run_shows_as_worse():
 
 
 def test_a_phase2_gain_unfreezes_the_next_stage():
-    runs = {"phase 1: the head": _run(0.50, 0.60), "phase 2: layer4": _run(0.60, 0.70),
-            "phase 2: layer3 + layer4": _run(0.60, 0.65), "phase 2: layer4, BatchNorm training mode": _run(0.60, 0.70)}
+    runs = {
+        "phase 1: the head": _run(0.50, 0.60),
+        "phase 2: layer4": _run(0.60, 0.70),
+        "phase 2: layer3 + layer4": _run(0.60, 0.65),
+        "phase 2: layer4, BatchNorm training mode": _run(0.60, 0.70),
+    }
     text = _generated_text(runs, "phase 2: layer4")
     assert "reaches 0.700, against 0.600" in text and "`layer3` was unfrozen too" in text
     assert "this run cannot tell the two apart" in text and "Both beat the start" in text

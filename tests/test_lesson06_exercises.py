@@ -53,7 +53,7 @@ def run_test_cell(answer: str, test_id: str, hidden: bool) -> None:
 # --- exercise 1: burst_split ---------------------------------------------------------------------
 
 SPLIT = _solution("ex1_burst_split")
-PHOTO_LEVEL = '''
+PHOTO_LEVEL = """
 def burst_split(samples, times, test_fraction, gap=2.0, seed=0):
     rng = random.Random(seed)
     train, test = [], []
@@ -64,8 +64,8 @@ def burst_split(samples, times, test_fraction, gap=2.0, seed=0):
         test += photos[:k]
         train += photos[k:]
     return train, test
-'''
-ACROSS_LABELS = '''
+"""
+ACROSS_LABELS = """
 def burst_split(samples, times, test_fraction, gap=2.0, seed=0):
     rng = random.Random(seed)
     bursts = []
@@ -79,7 +79,7 @@ def burst_split(samples, times, test_fraction, gap=2.0, seed=0):
     for burst in bursts:
         (test if len(test) < target else train).extend(samples[i] for i in burst)
     return train, test
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -116,20 +116,20 @@ def test_burst_split_mistakes_fail(answer, visible_message):
 # --- exercise 4: transfer_head -------------------------------------------------------------------
 
 TRANSFER = _solution("ex4_transfer_head")
-HARDCODED = '''
+HARDCODED = """
 def transfer_head(model, num_classes):
     for parameter in model.parameters():
         parameter.requires_grad = False
     model.classifier[1] = nn.Linear(model.classifier[1].in_features, num_classes)
     keep_batchnorm_in_eval(model)
     return model
-'''
-APPENDED = '''
+"""
+APPENDED = """
 def transfer_head(model, num_classes):
     model.requires_grad_(False)
     keep_batchnorm_in_eval(model)
     return nn.Sequential(model, nn.Linear(1000, num_classes))
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -137,8 +137,11 @@ def transfer_head(model, num_classes):
     [
         TRANSFER,
         TRANSFER.replace("keep_batchnorm_in_eval(model)", "model.eval()"),  # the whole model in eval: allowed
-        TRANSFER.replace("    for parameter in model.parameters():", "    import copy\n    model = copy.deepcopy(model)\n"
-                         "    for parameter in model.parameters():", 1),  # a copy, the caller's model untouched
+        TRANSFER.replace(
+            "    for parameter in model.parameters():",
+            "    import copy\n    model = copy.deepcopy(model)\n    for parameter in model.parameters():",
+            1,
+        ),  # a copy, the caller's model untouched
     ],
     ids=["solution", "model_eval", "deepcopy"],
 )
@@ -151,18 +154,29 @@ def test_transfer_head_right_answers_pass_every_test(answer):
     [
         (HARDCODED, "in_features", AttributeError),  # MobileNetV2's name, on MobileNetV3
         (TRANSFER.replace("linears[-1]", "linears[0]"), "the last nn.Linear, must be a new nn.Linear", AssertionError),
-        (TRANSFER.replace("    return model", "    model.requires_grad_(False)\n    return model"),
-         "only the new classifier.3 must train", AssertionError),  # froze after replacing: nothing trains
-        (TRANSFER.replace("parameter.requires_grad = False", "pass"), "only the new classifier.3 must train",
-         AssertionError),
+        (
+            TRANSFER.replace("    return model", "    model.requires_grad_(False)\n    return model"),
+            "only the new classifier.3 must train",
+            AssertionError,
+        ),  # froze after replacing: nothing trains
+        (TRANSFER.replace("parameter.requires_grad = False", "pass"), "only the new classifier.3 must train", AssertionError),
         (TRANSFER.replace("    keep_batchnorm_in_eval(model)\n", ""), "BatchNorm layer is in training mode", AssertionError),
         (APPENDED, "the returned model has no classifier.3", AssertionError),
         (TRANSFER.replace("raise ValueError", "raise IndexError"), "no nn.Linear", IndexError),
         (TRANSFER.replace("raise ValueError", "return model  #"), "must raise a ValueError", AssertionError),
         (TRANSFER.replace("return model", "return None"), "return the model, not NoneType", AssertionError),
     ],
-    ids=["hardcoded_name", "first_linear", "frozen_after", "not_frozen", "batchnorm_training", "appended",
-         "other_error", "no_error", "returns_none"],
+    ids=[
+        "hardcoded_name",
+        "first_linear",
+        "frozen_after",
+        "not_frozen",
+        "batchnorm_training",
+        "appended",
+        "other_error",
+        "no_error",
+        "returns_none",
+    ],
 )
 def test_transfer_head_mistakes_fail_the_visible_test(answer, visible_message, error):
     with pytest.raises(error, match=visible_message):
