@@ -1,0 +1,60 @@
+"""The majority baseline's pick when the training classes tie (card, rule 7): lessons 02, 03 and 04 say
+that the pick is arbitrary and what the other constant answer scores, and say nothing when there is
+no tie. Each lesson's own hidden cell ``baseline_tie`` runs here on made-up labels."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import nbformat
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+
+CLASSES = ["cats", "dogs"]
+
+
+def _cell(lesson: str) -> str:
+    notebook = nbformat.read(REPO_ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    (cell,) = [c for c in notebook.cells if c.get("id") == "baseline_tie"]
+    return cell.source
+
+
+def _namespace(lesson: str, train, val, test) -> dict:
+    majority = int(np.bincount(train).argmax())
+    if lesson == "02_vgg16_feature_extraction":
+        return {"y_train": train, "y_val": val, "y_test": test, "majority_class": majority}
+    if lesson == "03_resnet50_fine_tuning":
+        return {"labels_of": {"train": train, "val": val, "test": test}, "majority_class": majority}
+    return {
+        "train_counts": np.bincount(train, minlength=len(CLASSES)),
+        "majority": majority,
+        "classes": CLASSES,
+        "NUM_CLASSES": len(CLASSES),
+        "labels": {"validation": val, "test": test},
+    }
+
+
+def _printed(lesson: str, train, val, test) -> str:
+    namespace = {"np": np, "splits": type("Splits", (), {"classes": CLASSES}), **_namespace(lesson, train, val, test)}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(_cell(lesson), namespace)  # noqa: S102 - the lesson's own cell
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lesson", ["02_vgg16_feature_extraction", "03_resnet50_fine_tuning", "04_pytorch_resnet18"])
+def test_a_tie_is_named_with_what_the_other_answer_scores(lesson):
+    train = np.array([0, 0, 1, 1])
+    val = np.array([0, 1, 1, 1])  # 'dogs' would score 0.750 on validation
+    test = np.array([0, 0, 0, 1, 1])  # and 0.400 on test
+    text = _printed(lesson, train, val, test)
+    assert "tie (2 photos each of 'cats' and 'dogs')" in text, text
+    assert "'cats' is arbitrary" in text
+    assert "'dogs' would score 0.750 on validation and 0.400 on test" in text
+
+
+@pytest.mark.parametrize("lesson", ["02_vgg16_feature_extraction", "03_resnet50_fine_tuning", "04_pytorch_resnet18"])
+def test_no_tie_says_nothing(lesson):
+    assert _printed(lesson, np.array([0, 1, 1]), np.array([0, 1]), np.array([1, 1])) == ""
