@@ -85,21 +85,29 @@ def _answer_with(source: str, value: str, prelude: str = "") -> str:
     return "\n".join(lines)
 
 
-def build(lesson: str, solution, released) -> list[Crafted]:
-    """The corpus for one lesson (see the module docstring)."""
-    ids = exercises(solution)
-    assert len(ids) >= 4, f"{lesson}: the corpus needs at least 4 exercises, found {len(ids)}"
-    (ex1, tests1), (ex2, tests2), (ex3, _), (ex4, _) = ids[:4]
+def fairness(solution, released) -> list[Crafted]:
+    """What depends on the lesson's own stubs and tests: the released blank, every answer wrong
+    (None), every answer an object that claims to equal anything (all score 0), and the solution
+    (full marks), graded in that order."""
     corpus: list[Crafted] = [Crafted("blank", copy.deepcopy(released), zero=True)]
-
-    # every answer wrong (None); every answer an object that claims to equal anything
     for student, value, prelude in (("wrong", "None", ""), ("always_equal", "_AlwaysEqual()", ALWAYS_EQUAL)):
         fooled = copy.deepcopy(solution)
-        for exercise, _ in ids:
+        for exercise, _ in exercises(solution):
             cell = _cell(fooled, exercise)
             cell.source = _answer_with(cell.source, value, prelude)
         # the scan flags an __eq__ that always answers True for a person to look at
         corpus.append(Crafted(student, fooled, zero=True, status="review" if prelude else "graded"))
+    corpus.append(Crafted("zz_correct_after_the_bad_ones", copy.deepcopy(solution)))
+    return corpus
+
+
+def build(lesson: str, solution, released) -> list[Crafted]:
+    """The whole corpus for one lesson (see the module docstring): ``fairness`` and every way a
+    submission can break the grader."""
+    ids = exercises(solution)
+    assert len(ids) >= 4, f"{lesson}: the corpus needs at least 4 exercises, found {len(ids)}"
+    (ex1, tests1), (ex2, tests2), (ex3, _), (ex4, _) = ids[:4]
+    corpus = fairness(solution, released)
 
     # one exercise raises, one calls sys.exit(); correct ones print a flood and write to stderr
     mixed = copy.deepcopy(solution)
@@ -149,9 +157,7 @@ def build(lesson: str, solution, released) -> list[Crafted]:
 
     text = nbformat.writes(solution)
     corpus.append(Crafted("corrupt_json", None, raw=text[: len(text) // 2].encode(), zero=True, status="corrupt"))
-    # graded in the same run, after every bad one (name order), on the same workers
-    corpus.append(Crafted("zz_correct_after_the_bad_ones", copy.deepcopy(solution)))
-    return corpus
+    return corpus  # zz_correct_after_the_bad_ones (from fairness) is graded after every bad one: name order
 
 
 def late_correct(lesson: str, solution) -> Crafted:

@@ -19,7 +19,7 @@ import sys
 import nbformat
 import pytest
 from conftest import REPO_ROOT, lesson_names
-from grading_corpus import autograded_size, build, expected_scores, late_correct, write
+from grading_corpus import autograded_size, build, expected_scores, fairness, late_correct, write
 
 from autograder.grading import collect, grade, grading_jobs, prepare_workspace
 from autograder.execute import SKIPPED_NOTE
@@ -27,6 +27,12 @@ from autograder.execute import SKIPPED_NOTE
 LESSONS = lesson_names()
 CELL_TIMEOUT = "20"  # the endless loop costs this much; the slowest test cell takes a few seconds
 JOBS = 2  # the corpus is graded two notebooks at a time: crashes and loops must not disturb the other
+# The whole corpus tests the grader's mechanics (crashes, loops, floods, tampering, re-runs, late and
+# renamed files), which are the same code for every lesson: make test runs it on the quiz (the cheapest
+# kernel) and on lesson 04 (a framework kernel with state to replay after a crash, and its classic
+# slip). What depends on a lesson (its stubs, its tests, its files in the sandbox) is graded for every
+# lesson by test_each_lessons_tests_are_fair. GRADING_ALL_LESSONS=1 runs the whole corpus on every lesson.
+CORPUS_LESSONS = ("04_pytorch_resnet18", "05_quiz")
 
 
 def _solutions_copy(tmp_path, lesson):
@@ -65,16 +71,15 @@ def _digests(folder):
     }
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_torture_corpus(lesson, tmp_path, monkeypatch):
-    monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
-    # Graded as `make grade` does, each kernel in the sandbox (when bwrap is missing the run stops
-    # and says so); test_grading_sandbox.py has the attacks on the sandbox itself.
+def _grade_and_check(lesson, tmp_path, corpus_of):
+    """Grade the crafted submissions ``corpus_of(lesson, solution, released)`` in a fresh grading
+    folder (sandboxed, as `make grade` does: when bwrap is missing the run stops and says so) and
+    check each one's status and every test cell's score against what it deserves."""
     solutions, solution = _solutions_copy(tmp_path, lesson)
     workspace = tmp_path / "grading"
     prepare_workspace(workspace, [lesson], solutions)
     released = nbformat.read(workspace / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
-    corpus = build(lesson, solution, released)
+    corpus = corpus_of(lesson, solution, released)
     if lesson == "04_pytorch_resnet18":
         corpus.append(_slip(solution))
     submissions = tmp_path / "submissions"
@@ -97,13 +102,47 @@ def test_torture_corpus(lesson, tmp_path, monkeypatch):
         expected = expected_scores(solution, crafted)
         assert _cell_scores(workspace, lesson, crafted.student) == expected, f"{crafted.student}\n{report}"
         assert run.feedback(crafted.student, lesson).is_file()
+    (correct,) = [c for c in corpus if c.student == "zz_correct_after_the_bad_ones"]
+    assert outcomes[correct.student].score == sum(expected_scores(solution, correct).values()) > 0, report
+    # walkthrough cells were skipped, and the feedback says so
+    if any(c.cell_type == "code" and "nbgrader" not in c.metadata for c in solution.cells):
+        assert SKIPPED_NOTE.strip() in run.feedback("blank", lesson).read_text()
+    return solutions, solution, workspace, submissions, corpus, run, originals
+
+
+def _whole_corpus(lesson: str) -> bool:
+    return lesson in CORPUS_LESSONS or os.environ.get("GRADING_ALL_LESSONS") == "1"
+
+
+def _wanted(lesson: str) -> None:
+    if not _whole_corpus(lesson):
+        pytest.skip(
+            f"make test grades the whole corpus for {' and '.join(CORPUS_LESSONS)} (the grader's mechanics are the "
+            "same for every lesson; test_each_lessons_tests_are_fair grades this one); GRADING_ALL_LESSONS=1 runs it"
+        )
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_each_lessons_tests_are_fair(lesson, tmp_path, monkeypatch):
+    """Every lesson, in the sandbox with its own files: the blank, wrong answers and an object equal
+    to everything score 0 (the last flagged for review), the solution scores every autograded point
+    (lesson 04: a classic slip loses its exercise)."""
+    if _whole_corpus(lesson):
+        pytest.skip("test_torture_corpus grades this lesson's whole corpus, these submissions included")
+    monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
+    _grade_and_check(lesson, tmp_path, lambda _lesson, solution, released: fairness(solution, released))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_torture_corpus(lesson, tmp_path, monkeypatch):
+    _wanted(lesson)
+    monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", CELL_TIMEOUT)
+    solutions, solution, workspace, submissions, corpus, run, originals = _grade_and_check(lesson, tmp_path, build)
+    outcomes = {o.student: o for o in run.outcomes}
     corrupt = outcomes["corrupt_json"]
     assert "not a valid notebook" in corrupt.note and "re-submit" in corrupt.note
     # the flood of output is bounded in what the grader keeps
     assert autograded_size(workspace, "raise_exit_flood_stderr", lesson) < 2_000_000
-    # walkthrough cells were skipped, and the feedback says so
-    if any(c.cell_type == "code" and "nbgrader" not in c.metadata for c in solution.cells):
-        assert SKIPPED_NOTE.strip() in run.feedback("blank", lesson).read_text()
 
     # a re-run grades nothing again and loses nothing
     rerun = grade(submissions, workspace, [lesson], solutions=solutions, echo=lambda *_: None)

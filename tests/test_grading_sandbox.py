@@ -12,6 +12,7 @@ import copy
 import csv
 import hashlib
 import json
+import os
 import random
 import shutil
 import socket
@@ -29,8 +30,13 @@ from autograder.grading import grade
 from autograder.workspace import prepare_workspace
 
 LESSONS = lesson_names()
+# The attacks aim at the grader and its sandbox, which are the same for every lesson: make test aims them
+# from the quiz (the cheapest kernel) and lesson 01 (a TensorFlow kernel). A lesson's own files in the
+# sandbox and its tests are graded for every lesson in test_grading.py (test_each_lessons_tests_are_fair);
+# GRADING_ALL_LESSONS=1 runs the attacks from every lesson.
+HOSTILE_LESSONS = ("01_concepts", "05_quiz")
 needs_bwrap = pytest.mark.skipif(
-    shutil.which("bwrap") is None and not __import__("os").environ.get("CI"),
+    shutil.which("bwrap") is None and not os.environ.get("CI"),
     reason="bubblewrap is not installed (make sandbox); CI installs it",
 )
 
@@ -57,6 +63,8 @@ def _rows(workspace):
 @needs_bwrap
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_hostile_submissions_are_contained(lesson, tmp_path, monkeypatch, capfd):
+    if lesson not in HOSTILE_LESSONS and os.environ.get("GRADING_ALL_LESSONS") != "1":
+        pytest.skip(f"make test runs the attacks from {' and '.join(HOSTILE_LESSONS)}; GRADING_ALL_LESSONS=1 from every lesson")
     monkeypatch.setenv("TL_COURSE_CELL_TIMEOUT", "60")
     for name, value in SECRETS.items():  # the grader's secrets: none may reach any file written
         monkeypatch.setenv(name, value)
