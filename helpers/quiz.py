@@ -254,8 +254,12 @@ def graded_feedback(question_id: str, answer: Any) -> None:
     """
     spec = _spec(question_id)
     if answer is None:  # the check cell passes globals().get("q1"): the answer cell not run, or still raising
-        print(f"{question_id}: not answered yet: answer with {_expected_form(spec)} in the cell above; "
-              "this check fails until then.", file=sys.stderr, flush=True)
+        print(
+            f"{question_id}: not answered yet: answer with {_expected_form(spec)} in the cell above; "
+            "this check fails until then.",
+            file=sys.stderr,
+            flush=True,
+        )
         return
     if "hash" not in spec:
         show_feedback(question_id, answer)

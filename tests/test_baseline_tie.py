@@ -29,8 +29,10 @@ def _namespace(lesson: str, train, val, test) -> dict:
     if lesson == "03_resnet50_fine_tuning":
         return {"labels_of": {"train": train, "val": val, "test": test}, "majority_class": majority}
     if lesson == "06_your_own_images":  # splits of (path, label) samples, as split_without_leakage returns them
-        samples = {name: [(f"{name}/{i}.jpg", int(y)) for i, y in enumerate(labels)]
-                   for name, labels in (("train", train), ("val", val), ("test", test))}
+        samples = {
+            name: [(f"{name}/{i}.jpg", int(y)) for i, y in enumerate(labels)]
+            for name, labels in (("train", train), ("val", val), ("test", test))
+        }
         return {"splits": type("Splits", (), samples), "classes": CLASSES, "majority": majority}
     return {
         "train_counts": np.bincount(train, minlength=len(CLASSES)),

@@ -178,7 +178,9 @@ def test_quiz_notebook_offers_the_widget_under_every_question_and_keeps_its_poin
         assert "".join(cells[widget]["source"]) == f'ask("{question_id}")'
         assert cells[widget]["metadata"]["nbgrader"]["locked"] and not cells[widget]["metadata"]["nbgrader"]["grade"]
         test = "".join(cells[ids.index(f"{question_id}_test")]["source"])
-        assert test.startswith(f'graded_feedback("{question_id}", globals().get("{question_id}"))'), "the check cell fails when wrong"
+        assert test.startswith(f'graded_feedback("{question_id}", globals().get("{question_id}"))'), (
+            "the check cell fails when wrong"
+        )
         assert f'assert check("{question_id}", {question_id}, quiet=True)' in test, "the hidden test grades it too"
     points = [c["metadata"]["nbgrader"].get("points") for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
     assert points == [1] * len(quiz.QUESTIONS)
@@ -210,7 +212,7 @@ def test_an_unanswered_question_gets_one_stderr_line_not_a_name_error(capsys):
     """The answer cell left as released raises NotImplementedError, so q1 is never defined: the check
     cell itself, run as the notebook has it, must give the promised one line, not a raw NameError."""
     cells = json.loads(QUIZ.read_text())["cells"]
-    for question_id, spec in quiz.QUESTIONS.items():
+    for question_id in quiz.QUESTIONS:
         (test,) = [c for c in cells if c.get("id") == f"{question_id}_test"]
         check_line = "".join(test["source"]).splitlines()[0]
         exec(check_line, {"graded_feedback": quiz.graded_feedback})  # noqa: S102 - the notebook's own check line
