@@ -65,3 +65,12 @@ def test_a_tie_is_named_with_what_the_other_answer_scores(lesson):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_no_tie_says_nothing(lesson):
     assert _printed(lesson, np.array([0, 1, 1]), np.array([0, 1]), np.array([1, 1])) == ""
+
+
+def test_lesson_06_names_every_tied_class_once_and_groups_equal_scores(monkeypatch):
+    # four balanced classes, as the fallback set: the three other answers score the same
+    monkeypatch.setitem(globals(), "CLASSES", ["ants", "bees", "cats", "dogs"])
+    labels = np.array([0, 1, 2, 3] * 2)
+    text = _printed("06_your_own_images", labels, labels, labels)
+    assert "tie (2 photos each of 'ants', 'bees', 'cats' and 'dogs')" in text, text
+    assert "'bees' or 'cats' or 'dogs' would score 0.250 on validation and 0.250 on test." in text, text
