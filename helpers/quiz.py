@@ -1,7 +1,7 @@
 """Self-check quizzes: immediate feedback on an answer, without the answer being readable.
 
 A lesson asks a question, the learner puts an answer in a variable (``q1 = ...``: a letter,
-True/False or a number) and runs the check cell ``graded_feedback("q1", q1)``: "Correct" on stdout,
+True/False or a number) and runs the check cell ``graded_feedback("q1", globals().get("q1"))``: "Correct" on stdout,
 or the hint on stderr, so that nbgrader's Validate reports a wrong answer as failing (``show_feedback``,
 internal, prints the same without the stderr).
 The right answers are not stored anywhere, only a salted SHA-256 of each one (the answer key,
@@ -253,6 +253,14 @@ def graded_feedback(question_id: str, answer: Any) -> None:
     questions carry no ``hash``) it prints what ``show_feedback`` prints and never judges.
     """
     spec = _spec(question_id)
+    if answer is None:  # the check cell passes globals().get("q1"): the answer cell not run, or still raising
+        print(
+            f"{question_id}: not answered yet: answer with {_expected_form(spec)} in the cell above; "
+            "this check fails until then.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
     if "hash" not in spec:
         show_feedback(question_id, answer)
         return

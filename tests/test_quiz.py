@@ -178,7 +178,9 @@ def test_quiz_notebook_offers_the_widget_under_every_question_and_keeps_its_poin
         assert "".join(cells[widget]["source"]) == f'ask("{question_id}")'
         assert cells[widget]["metadata"]["nbgrader"]["locked"] and not cells[widget]["metadata"]["nbgrader"]["grade"]
         test = "".join(cells[ids.index(f"{question_id}_test")]["source"])
-        assert test.startswith(f'graded_feedback("{question_id}", {question_id})\n'), "the check cell fails when wrong"
+        assert test.startswith(f'graded_feedback("{question_id}", globals().get("{question_id}"))'), (
+            "the check cell fails when wrong"
+        )
         assert f'assert check("{question_id}", {question_id}, quiet=True)' in test, "the hidden test grades it too"
     points = [c["metadata"]["nbgrader"].get("points") for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
     assert points == [1] * len(quiz.QUESTIONS)
@@ -204,6 +206,19 @@ def test_graded_feedback_passes_on_stdout_and_fails_on_one_stderr_line(capsys):
         quiz.graded_feedback(question_id, "zzz")
         out, err = capsys.readouterr()
         assert out == "" and "Not yet: answer with" in err, question_id
+
+
+def test_an_unanswered_question_gets_one_stderr_line_not_a_name_error(capsys):
+    """The answer cell left as released raises NotImplementedError, so q1 is never defined: the check
+    cell itself, run as the notebook has it, must give the promised one line, not a raw NameError."""
+    cells = json.loads(QUIZ.read_text())["cells"]
+    for question_id in quiz.QUESTIONS:
+        (test,) = [c for c in cells if c.get("id") == f"{question_id}_test"]
+        check_line = "".join(test["source"]).splitlines()[0]
+        exec(check_line, {"graded_feedback": quiz.graded_feedback})  # noqa: S102 - the notebook's own check line
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, (question_id, out, err)
+        assert err.startswith(f"{question_id}: not answered yet: answer with") and "fails" in err, err
 
 
 def test_without_an_answer_key_graded_feedback_only_gives_show_feedbacks_output(monkeypatch, capsys):
@@ -270,7 +285,9 @@ def test_validate_fails_a_wrong_answer_with_its_hint_and_passes_right_ones(tmp_p
     wrong = next(o for o in quiz.QUESTIONS[wrong_id]["options"] if o != right)
     results = Validator().validate(str(_student_quiz(tmp_path, {**ANSWERS, wrong_id: wrong})))
     failed = results.get("failed", [])
-    assert [f["source"].splitlines()[0] for f in failed] == [f'graded_feedback("{wrong_id}", {wrong_id})'], results
+    assert [f["source"].splitlines()[0].split("  #")[0] for f in failed] == [
+        f'graded_feedback("{wrong_id}", globals().get("{wrong_id}"))'
+    ], results
     assert quiz.QUESTIONS[wrong_id]["hint"] in failed[0]["raw_error"]
     assert f'"{right}"' not in failed[0]["raw_error"] and f"= {right!r}" not in failed[0]["raw_error"]
 

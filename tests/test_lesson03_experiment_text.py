@@ -1,0 +1,82 @@
+"""Lesson 03 §6's generated reading of the three brief fine-tuning runs is true whichever run is best or worst.
+
+The lesson's own hidden cell ``cell-029`` runs here on made-up accuracies (no photos, no ResNet50): the
+recipe run may itself be the worst (then the text must say which run beat it, not "no run is clearly
+worse"), and float32 accuracies two photos apart must not read as "more than two photos".
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from conftest import REPO_ROOT  # noqa: E402
+
+NOTEBOOK = REPO_ROOT / "solutions" / "03_resnet50_fine_tuning" / "03_resnet50_fine_tuning.ipynb"
+VAL_PHOTOS = 20  # one photo is 0.05
+
+
+def _reading(recipe: float, heads_rate: float, batchnorm: float) -> str:
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "cell-029"]
+    shown = []
+    namespace = {
+        "runs": {
+            "recipe": (recipe, 0.01),
+            "head's rate": (heads_rate, 0.30),
+            "BatchNorm training": (batchnorm, 0.20),
+        },
+        "phase1_val_accuracy": 0.7,
+        "baseline": {"val": 0.5},
+        "EXPERIMENT_STEPS": 20,
+        "labels_of": {"val": np.zeros(VAL_PHOTOS, dtype=int)},
+        "probe_images": np.zeros((8, 2, 2, 3)),
+        "weights_source": "imagenet",
+        "Markdown": str,
+        "display": shown.append,
+        "np": np,
+    }
+    exec(cell.source, namespace)  # noqa: S102 - the lesson's own cell
+    matplotlib.pyplot.close("all")
+    (text,) = shown
+    return text
+
+
+def test_a_recipe_run_below_both_others_is_named_not_hidden():
+    text = _reading(recipe=0.60, heads_rate=0.85, batchnorm=0.80)
+    assert "no run is clearly" not in text, text
+    assert "**head's rate** run scored 5 photos above the recipe run" in text, text
+    assert "**BatchNorm training** run scored 4 photos above the recipe run" in text, text
+    assert "does not confirm the card's choice" in text
+
+
+def test_a_run_clearly_below_the_recipe_is_named_and_a_close_one_is_not():
+    text = _reading(recipe=0.85, heads_rate=0.60, batchnorm=0.80)
+    assert "**head's rate** run scored 5 photos below the recipe run" in text, text
+    assert "BatchNorm training** run scored" not in text and "no run is clearly" not in text, text
+    assert "does not confirm" not in text
+
+
+def test_a_spread_of_two_photos_or_less_is_no_clear_difference():
+    # float32 accuracies as Keras returns them: 0.6 - 0.5 is a little more than 2 photos' 0.1
+    text = _reading(recipe=float(np.float32(0.6)), heads_rate=0.5, batchnorm=float(np.float32(0.55)))
+    assert "no run is clearly better or worse" in text, text
+    assert "photos below" not in text and "photos above" not in text, text
+
+
+def test_the_recipe_in_the_middle_names_the_best_and_the_worst_run():
+    text = _reading(recipe=0.60, heads_rate=0.50, batchnorm=0.70)
+    assert "no run is clearly" not in text, text
+    assert "within two photos of both others" in text
+    assert "**BatchNorm training** run scored 4 photos above the **head's rate** run" in text, text
+
+
+@pytest.mark.parametrize("accuracies", [(0.5, 0.5, 0.5), (0.9, 0.1, 0.1), (0.1, 0.9, 0.9), (0.3, 0.1, 0.9)])
+def test_exactly_one_reading_of_the_spread(accuracies):
+    text = _reading(*accuracies)
+    claims = ["no run is clearly", "within two photos of both others", "photos below", "photos above"]
+    assert any(claim in text for claim in claims), text
+    assert not ("no run is clearly" in text and ("photos below" in text or "photos above" in text)), text
