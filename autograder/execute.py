@@ -176,6 +176,14 @@ class GradedCellsExecute(Execute):
     # when it does not come; on a loaded machine (a class graded beside other work) it does.
     iopub_timeout = Integer(30, help=Execute.iopub_timeout.help).tag(config=True)
 
+    # After a cell's time limit the kernel is interrupted. A kernel that obeys goes idle within a
+    # second; one whose loop swallows the interrupt never does: these bound how long grading waits
+    # for it (instead of iopub_timeout, then a whole cell timeout for the probe) before a new kernel.
+    interrupt_grace = Integer(10, help="Seconds to wait for a timed-out cell's kernel to go idle after the interrupt.").tag(
+        config=True
+    )
+    probe_timeout = Integer(5, help="Seconds a trivial cell may take to show the kernel still answers.").tag(config=True)
+
     skip_cells = List(
         Unicode(),
         [],
@@ -311,7 +319,7 @@ class GradedCellsExecute(Execute):
             cell.execution_count = None
             return cell, resources
         checked = self.test_integrity and is_test_cell(cell)
-        original, marker = cell.source, ""
+        original, marker, iopub_timeout = cell.source, "", self.iopub_timeout
         try:
             if checked:
                 guarded = self._guard()
@@ -333,7 +341,7 @@ class GradedCellsExecute(Execute):
             self._restart_and_replay()
             return cell, resources
         finally:
-            cell.source = original
+            cell.source, self.iopub_timeout = original, iopub_timeout
         if checked:
             self._check_ran_as_written(cell, marker, guarded)
         stuck = any(out.get("ename") in ("CellTimeoutError", "OutputLost") for out in cell.outputs)
@@ -391,14 +399,22 @@ class GradedCellsExecute(Execute):
     def _responsive(self, index: int) -> bool:
         """Whether the kernel answers a trivial cell after an interrupted one."""
         probe = NotebookNode(cell_type="code", source="pass", metadata={}, outputs=[], execution_count=None)
-        iopub_timeout, self.iopub_timeout = self.iopub_timeout, 5
+        saved = self.iopub_timeout, self.timeout
+        self.iopub_timeout, self.timeout = 5, self.probe_timeout
         try:
             self._run_aside(probe, index)
         except (CellTimeoutError, DeadKernelError):
             return False
         finally:
-            self.iopub_timeout = iopub_timeout
+            self.iopub_timeout, self.timeout = saved
         return not any(out.get("ename") == "CellTimeoutError" for out in probe.outputs)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """nbclient's interrupt on a cell's time limit; then wait ``interrupt_grace`` seconds, not
+        ``iopub_timeout``, for the kernel to go idle (restored by ``preprocess_cell``)."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        self.iopub_timeout = min(self.iopub_timeout, self.interrupt_grace)
+        return reply
 
     def _run_aside(self, cell: NotebookNode, index: int) -> None:
         """Execute ``cell`` without it taking the place of the notebook's cell ``index``."""
