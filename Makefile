@@ -87,7 +87,7 @@ course: $(STAMP)
 # shared by their checks and the site build (tests/README.md: what each execution checks).
 # --durations: the 20 slowest steps, so that a test that grows slow shows in every run.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --nbval-lax --nbval-current-env --nbval-cell-timeout=900 --durations=20 tests solutions $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder --nbval-lax --nbval-current-env --nbval-cell-timeout=900 --durations=20 tests solutions $(PYTEST_ARGS)
 
 # The Colab install cell of every solution is first pinned to this version's tag (coursetools/install_cell.py).
 lessons: $(STAMP)

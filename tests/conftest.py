@@ -80,25 +80,22 @@ def lesson_runs(tmp_path_factory):
     return LessonRuns(shared_folder(tmp_path_factory.getbasetemp()))
 
 
-# Scheduling under pytest-xdist (make test: --dist loadgroup --no-loadscope-reorder). The tests of one file share
-# a worker (module-scoped fixtures such as the site, the learner distribution or a JupyterLab server; nbval runs
-# a notebook's cells in order), except in SPREAD, whose tests are independent and take a minute or more each:
-# they go to whichever worker is free. The longest units start first (LONG_FIRST, from measured durations:
-# tests/README.md), so that no worker is left alone with a long one at the end. The order changes how long a
-# run takes, never what it checks.
-SPREAD = ("tests/test_grading.py", "tests/test_grading_sandbox.py", "tests/test_your_own_images.py", "tests/test_downloads.py")
+# Scheduling under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder): the tests of one file, or
+# the cells of one solution notebook (nbval), share a worker (module-scoped fixtures such as the site, the
+# learner distribution or a JupyterLab server). The files that take minutes start first (LONG_FIRST, longest
+# first by measured durations: tests/README.md), so that no worker is left alone with a long one at the end:
+# pytest-xdist's own reorder starts the files with the most tests first, and so began the JupyterHub term and
+# lesson 06's full run last. The order changes how long a run takes, never what it checks.
 LONG_FIRST = (
     "tests/test_book.py",  # every lesson's run, then the site
+    "tests/test_grading.py",  # the torture corpus (04, 05) and every lesson's fairness
+    "tests/test_your_own_images.py",  # lesson 06 in full mode, and twice headless
+    "tests/test_grading_sandbox.py",  # the attacks (01, 05), budgets, privileges
     "tests/test_hub.py",  # a term on a local JupyterHub
-    "tests/test_your_own_images.py::test_default_run",  # lesson 06 in full mode
     "tests/test_learner_dist.py",  # lessons from the wheel alone
-    "tests/test_grading.py::test_torture_corpus",
-    "tests/test_your_own_images.py",
-    "tests/test_grading.py::test_each_lessons_tests_are_fair",
-    "tests/test_grading_sandbox.py::test_hostile_submissions_are_contained",
     "solutions/",  # nbval: each solution notebook
-    "tests/test_downloads.py::test_a_fresh_offline_kernel",
-    "tests/test_lessons_pipeline.py",
+    "tests/test_downloads.py",
+    "tests/test_transfer_proof.py",
 )
 
 
@@ -106,10 +103,5 @@ def _first_rank(nodeid: str) -> int:
     return next((rank for rank, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        if module not in SPREAD:
-            item.add_marker(pytest.mark.xdist_group(module))
-    items.sort(key=lambda item: _first_rank(item.nodeid))  # stable: the order within a rank is kept
+    items.sort(key=lambda item: _first_rank(item.nodeid))  # stable: the order within a file is kept
