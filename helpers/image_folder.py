@@ -160,8 +160,9 @@ class FolderAudit:
         text = "\n".join(lines)
         if self.classes:
             text += (
-                f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; majority "
-                f"baseline {self.majority_baseline:.3f} (always answering {self.majority_class!r})."
+                f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; the largest class, "
+                f"{self.majority_class!r}, holds {self.majority_baseline:.3f} of the folder (the majority baseline "
+                "comes later, from the training labels)."
             )
         for title, table in (("Skipped", self.skipped), ("Fixed while loading", self.notes)):
             if table:

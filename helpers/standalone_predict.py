@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["load_model", "load_rgb", "predict", "preprocess"]
+__all__ = ["crop_box", "load_model", "load_rgb", "predict", "preprocess"]
 
 MAX_SIDE = 1024  # huge photos are decoded and kept at most this big: the model sees 224 px anyway
 BACKGROUND = (255, 255, 255)  # transparent pixels become white, as most viewers show them
@@ -100,11 +100,27 @@ def load_model(folder=_HERE):
     return program.module(), settings
 
 
+def _crop_resize(image_size: int) -> int:
+    """The short side before the centre crop: ImageNet's evaluation crop (256 for 224), a margin around the square."""
+    return round(image_size * 256 / 224)
+
+
+def crop_box(width: int, height: int, image_size: int) -> tuple[float, float, float]:
+    """What ``preprocess(fit="crop")`` keeps of a ``width`` x ``height`` photo: ``(left, top, side)`` in its pixels.
+
+    The short side is resized to ``_crop_resize(image_size)`` and the centre ``image_size`` square kept, so the
+    kept square's side is that fraction of the short side: even a square photo loses its border.
+    """
+    side = min(width, height) * image_size / _crop_resize(image_size)
+    return (width - side) / 2, (height - side) / 2, side
+
+
 def preprocess(img, image_size: int, fit: str = "crop"):
     """The square the model sees, scaled to [0, 1]: what it was trained on.
 
-    ``fit="crop"``: resize the short side, centre-crop a square (ImageNet's way; a portrait loses
-    its top and bottom). ``fit="pad"``: resize the long side, pad to a square with ImageNet's mean
+    ``fit="crop"``: resize the short side to 256/224 of ``image_size``, centre-crop a square of
+    ``image_size`` (ImageNet's evaluation crop; a portrait loses its top and bottom, every photo a
+    border: ``crop_box``). ``fit="pad"``: resize the long side, pad to a square with ImageNet's mean
     colour (the whole photo stays). ImageNet normalisation is inside the exported model.
     """
     from torchvision import transforms
@@ -121,7 +137,7 @@ def preprocess(img, image_size: int, fit: str = "crop"):
         raise ValueError(f"fit must be 'crop' or 'pad', got {fit!r}")
     return transforms.Compose(
         [
-            transforms.Resize(round(image_size * 256 / 224)),
+            transforms.Resize(_crop_resize(image_size)),
             transforms.CenterCrop(image_size),
             transforms.ToTensor(),
         ]

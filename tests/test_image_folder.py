@@ -63,6 +63,8 @@ def test_classes_counts_nesting_extensions_and_baseline(messy):
     assert f"at least {MIN_IMAGES_PER_CLASS}" in problems and "'rare'" in problems
     table = audit.summary_markdown(max_rows=100)
     assert f"| red | {RED} | 1 | 4 |" in table and "rare (left out)" in table and "`red/empty.jpg`" in table
+    # the folder's share, not "the majority baseline": the card takes that from the training labels (rule 7)
+    assert f"'red', holds {audit.majority_baseline:.3f} of the folder" in table and "majority baseline 0" not in table
 
 
 def test_exact_duplicates_are_grouped(messy):

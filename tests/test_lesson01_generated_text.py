@@ -1,0 +1,101 @@
+"""Lesson 01's generated readings of its runs are true for any numbers (the lesson's own cells, made-up numbers).
+
+- §6 (``photo_text``): the random network's features are compared with the majority baseline by the lesson's
+  rule (the spread over the folds); a score well above the baseline must never read "not above the baseline".
+- §5 (``curves_text``): "a lasting drop" is decided on the mean final accuracy against the switch level, as the
+  fall is, not by one seed of six that ends a little below its own switch value.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from types import SimpleNamespace  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+from conftest import REPO_ROOT  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+NOTEBOOK = REPO_ROOT / "solutions" / "01_concepts" / "01_concepts.ipynb"
+
+
+def _cells() -> dict[str, str]:
+    return {c.get("id"): c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+
+
+def _namespace(shown: list) -> dict:
+    namespace = {"np": np, "plt": plt, "Markdown": str, "display": shown.append, "CURVE_STEPS": 30}
+    exec(_cells()["l01-5"], namespace)  # noqa: S102 - the lesson's own rule: differs, compare, pm
+    return namespace
+
+
+def _photo_text(trained_folds, random_folds, baseline: float = 0.5) -> str:
+    shown: list = []
+    namespace = _namespace(shown)
+    rng = np.random.default_rng(0)
+    n = 32
+    labels = (np.arange(n) >= n * baseline).astype(int)  # the majority class holds `baseline` of the photos
+    namespace.update({
+        "PCA": PCA, "StandardScaler": StandardScaler,
+        "feature_sets": {"imagenet": rng.normal(size=(n, 4)), "random": rng.normal(size=(n, 4))},
+        "photo_labels": labels, "splits": SimpleNamespace(classes=["ants", "bees"]), "photos": [None] * n,
+        "folds": len(trained_folds), "weights_source": "imagenet", "feature_seconds": 1.0,
+        "fold_scores": {"imagenet": np.array(trained_folds), "random": np.array(random_folds)},
+        "separability": {"imagenet": float(np.mean(trained_folds)), "random": float(np.mean(random_folds))},
+    })
+    exec(_cells()["photo_text"], namespace)  # noqa: S102 - the lesson's own cell
+    plt.close("all")
+    (text,) = shown
+    return text
+
+
+def test_random_features_well_above_the_baseline_but_within_the_spread_are_not_called_not_above():
+    # this run's case: 0.68 against 0.50, folds spread widely
+    text = _photo_text([0.85, 0.70, 0.80, 0.80, 0.80], [0.90, 0.40, 0.90, 0.40, 0.80])
+    assert "not above the baseline" not in text, text
+    assert "not distinguishable from the baseline (0.68 against 0.50" in text, text
+    assert "Jarrett" not in text
+
+
+def test_random_features_clearly_above_the_baseline_are_said_to_keep_information():
+    text = _photo_text([0.85, 0.80, 0.80, 0.80, 0.80], [0.70, 0.65, 0.70, 0.65, 0.70])
+    assert "are above the baseline (0.68 against 0.50" in text and "Jarrett" in text, text
+
+
+def test_random_features_clearly_below_the_baseline_are_called_below():
+    text = _photo_text([0.85, 0.80, 0.80, 0.80, 0.80], [0.30, 0.35, 0.30, 0.35, 0.30])
+    assert "are below the baseline" in text and "Jarrett" not in text, text
+
+
+def _after_the_switch(at, low, final, back) -> str:
+    shown: list = []
+    namespace = _namespace(shown)
+    run = {"at": np.array(at, float), "low": np.array(low, float), "final": np.array(final, float),
+           "back": np.array(back, float), "start": np.array(at, float)}
+    namespace.update({"measured": {"r": run, "t": run, "s": run}, "CURVE_RUNS": {"r": 0, "t": 0, "s": 0},
+                      "curve_seconds": 1.0, "CURVE_SEEDS": range(len(at)), "EVAL_EVERY": 1,
+                      "HEAD_LR": 1e-2, "PRETRAINED_LR": 1e-3})
+    exec(_cells()["curves_text"], namespace)  # noqa: S102 - the lesson's own cell
+    return namespace["after_the_switch"](run)
+
+
+def test_one_seed_not_back_with_the_mean_recovered_is_not_a_lasting_drop():
+    text = _after_the_switch(at=[0.6] * 6, low=[0.3] * 6, final=[0.7, 0.7, 0.7, 0.7, 0.7, 0.58],
+                             back=[5, 5, 5, 5, 5, np.nan])
+    assert "lasting drop" not in text and "**a dip**" in text and "1 of 6 seeds" in text, text
+
+
+def test_most_seeds_below_the_switch_at_the_end_is_a_lasting_drop():
+    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.3, 0.3, 0.3, 0.3, 0.3, 0.7],
+                             back=[np.nan] * 5 + [5])
+    assert "**a lasting drop**" in text and "5 of 6 seeds" in text, text
+
+
+def test_every_seed_back_is_a_dip():
+    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.7] * 6, back=[5] * 6)
+    assert "every seed is back" in text and "**a dip**" in text, text
