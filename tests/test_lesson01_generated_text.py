@@ -40,14 +40,21 @@ def _photo_text(trained_folds, random_folds, baseline: float = 0.5) -> str:
     rng = np.random.default_rng(0)
     n = 32
     labels = (np.arange(n) >= n * baseline).astype(int)  # the majority class holds `baseline` of the photos
-    namespace.update({
-        "PCA": PCA, "StandardScaler": StandardScaler,
-        "feature_sets": {"imagenet": rng.normal(size=(n, 4)), "random": rng.normal(size=(n, 4))},
-        "photo_labels": labels, "splits": SimpleNamespace(classes=["ants", "bees"]), "photos": [None] * n,
-        "folds": len(trained_folds), "weights_source": "imagenet", "feature_seconds": 1.0,
-        "fold_scores": {"imagenet": np.array(trained_folds), "random": np.array(random_folds)},
-        "separability": {"imagenet": float(np.mean(trained_folds)), "random": float(np.mean(random_folds))},
-    })
+    namespace.update(
+        {
+            "PCA": PCA,
+            "StandardScaler": StandardScaler,
+            "feature_sets": {"imagenet": rng.normal(size=(n, 4)), "random": rng.normal(size=(n, 4))},
+            "photo_labels": labels,
+            "splits": SimpleNamespace(classes=["ants", "bees"]),
+            "photos": [None] * n,
+            "folds": len(trained_folds),
+            "weights_source": "imagenet",
+            "feature_seconds": 1.0,
+            "fold_scores": {"imagenet": np.array(trained_folds), "random": np.array(random_folds)},
+            "separability": {"imagenet": float(np.mean(trained_folds)), "random": float(np.mean(random_folds))},
+        }
+    )
     exec(_cells()["photo_text"], namespace)  # noqa: S102 - the lesson's own cell
     plt.close("all")
     (text,) = shown
@@ -75,24 +82,35 @@ def test_random_features_clearly_below_the_baseline_are_called_below():
 def _after_the_switch(at, low, final, back) -> str:
     shown: list = []
     namespace = _namespace(shown)
-    run = {"at": np.array(at, float), "low": np.array(low, float), "final": np.array(final, float),
-           "back": np.array(back, float), "start": np.array(at, float)}
-    namespace.update({"measured": {"r": run, "t": run, "s": run}, "CURVE_RUNS": {"r": 0, "t": 0, "s": 0},
-                      "curve_seconds": 1.0, "CURVE_SEEDS": range(len(at)), "EVAL_EVERY": 1,
-                      "HEAD_LR": 1e-2, "PRETRAINED_LR": 1e-3})
+    run = {
+        "at": np.array(at, float),
+        "low": np.array(low, float),
+        "final": np.array(final, float),
+        "back": np.array(back, float),
+        "start": np.array(at, float),
+    }
+    namespace.update(
+        {
+            "measured": {"r": run, "t": run, "s": run},
+            "CURVE_RUNS": {"r": 0, "t": 0, "s": 0},
+            "curve_seconds": 1.0,
+            "CURVE_SEEDS": range(len(at)),
+            "EVAL_EVERY": 1,
+            "HEAD_LR": 1e-2,
+            "PRETRAINED_LR": 1e-3,
+        }
+    )
     exec(_cells()["curves_text"], namespace)  # noqa: S102 - the lesson's own cell
     return namespace["after_the_switch"](run)
 
 
 def test_one_seed_not_back_with_the_mean_recovered_is_not_a_lasting_drop():
-    text = _after_the_switch(at=[0.6] * 6, low=[0.3] * 6, final=[0.7, 0.7, 0.7, 0.7, 0.7, 0.58],
-                             back=[5, 5, 5, 5, 5, np.nan])
+    text = _after_the_switch(at=[0.6] * 6, low=[0.3] * 6, final=[0.7, 0.7, 0.7, 0.7, 0.7, 0.58], back=[5, 5, 5, 5, 5, np.nan])
     assert "lasting drop" not in text and "**a dip**" in text and "1 of 6 seeds" in text, text
 
 
 def test_most_seeds_below_the_switch_at_the_end_is_a_lasting_drop():
-    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.3, 0.3, 0.3, 0.3, 0.3, 0.7],
-                             back=[np.nan] * 5 + [5])
+    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.3, 0.3, 0.3, 0.3, 0.3, 0.7], back=[np.nan] * 5 + [5])
     assert "**a lasting drop**" in text and "5 of 6 seeds" in text, text
 
 

@@ -29,9 +29,19 @@ def _text(inference: float, training: float, random_weights: bool = False, layer
     if layer3 is not None:
         runs["phase 2: layer3 + layer4"] = {"val_acc": layer3}
     namespace = {
-        "val_idx": np.arange(VAL_IMAGES), "runs": runs, "random_weights": random_weights, "classes": ["ants", "bees"],
-        "majority": 0, "baseline": {"test": 0.5}, "chosen": "phase 2: layer4", "test_acc": 0.7, "RANDOM_NOTE": "",
-        "tie_note": "", "BATCH_SIZE": 16, "Markdown": str, "display": shown.append,
+        "val_idx": np.arange(VAL_IMAGES),
+        "runs": runs,
+        "random_weights": random_weights,
+        "classes": ["ants", "bees"],
+        "majority": 0,
+        "baseline": {"test": 0.5},
+        "chosen": "phase 2: layer4",
+        "test_acc": 0.7,
+        "RANDOM_NOTE": "",
+        "tie_note": "",
+        "BATCH_SIZE": 16,
+        "Markdown": str,
+        "display": shown.append,
     }
     exec("".join(cell["source"]), namespace)  # noqa: S102 - the lesson's own cell
     (text,) = shown

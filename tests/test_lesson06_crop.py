@@ -46,8 +46,13 @@ def test_the_lesson_reports_and_draws_preprocess_crop(capsys):
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "d73b388b"]
     sizes = {REPO_ROOT / "square.jpg": (400, 400), REPO_ROOT / "portrait.jpg": (300, 400)}
     namespace = {
-        "audit": SimpleNamespace(sizes=sizes), "IMAGE_SIZE": IMAGE_SIZE, "crop_box": crop_box, "np": np, "plt": plt,
-        "patches": patches, "load_rgb": lambda path, side: Image.new("RGB", sizes[path]),
+        "audit": SimpleNamespace(sizes=sizes),
+        "IMAGE_SIZE": IMAGE_SIZE,
+        "crop_box": crop_box,
+        "np": np,
+        "plt": plt,
+        "patches": patches,
+        "load_rgb": lambda path, side: Image.new("RGB", sizes[path]),
     }
     exec(cell.source, namespace)  # noqa: S102 - the lesson's own cell
     kept = (IMAGE_SIZE / round(IMAGE_SIZE * 256 / 224)) ** 2  # of a square photo
