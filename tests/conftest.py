@@ -82,8 +82,8 @@ def lesson_runs(tmp_path_factory):
 
 # Scheduling under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder): the tests of one file, or
 # the cells of one solution notebook (nbval), share a worker (module-scoped fixtures such as the site, the
-# learner distribution or a JupyterLab server). The files that take minutes start first (LONG_FIRST, longest
-# first by measured durations: tests/README.md), so that no worker is left alone with a long one at the end:
+# learner distribution or a JupyterLab server). The files that took minutes in measured runs start first
+# (LONG_FIRST: tests/README.md), so that no worker is left alone with a long one at the end:
 # pytest-xdist's own reorder starts the files with the most tests first, and so began the JupyterHub term and
 # lesson 06's full run last. The order changes how long a run takes, never what it checks.
 LONG_FIRST = (
