@@ -20,14 +20,14 @@ NOTEBOOK = REPO_ROOT / "solutions" / "03_resnet50_fine_tuning" / "03_resnet50_fi
 VAL_PHOTOS = 20  # one photo is 0.05
 
 
-def _reading(recipe: float, heads_rate: float, batchnorm: float) -> str:
+def _reading(recipe: float, heads_rate: float, batchnorm: float, changes=(0.01, 0.30, 0.20)) -> str:
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "cell-029"]
     shown = []
     namespace = {
         "runs": {
-            "recipe": (recipe, 0.01),
-            "head's rate": (heads_rate, 0.30),
-            "BatchNorm training": (batchnorm, 0.20),
+            "recipe": (recipe, changes[0]),
+            "head's rate": (heads_rate, changes[1]),
+            "BatchNorm training": (batchnorm, changes[2]),
         },
         "phase1_val_accuracy": 0.7,
         "baseline": {"val": 0.5},
@@ -80,3 +80,10 @@ def test_exactly_one_reading_of_the_spread(accuracies):
     claims = ["no run is clearly", "within two photos of both others", "photos below", "photos above"]
     assert any(claim in text for claim in claims), text
     assert not ("no run is clearly" in text and ("photos below" in text or "photos above" in text)), text
+
+
+def test_the_run_that_moved_the_features_most_is_named_and_a_tie_names_both():
+    assert "the **head's rate** run moved the features most (0.300)" in _reading(0.6, 0.6, 0.6)
+    # equal as printed (three decimals): neither run is named alone
+    text = _reading(0.6, 0.6, 0.6, changes=(0.01, 0.2501, 0.2499))
+    assert "the **head's rate and BatchNorm training** runs moved the features most (0.250)" in text, text
