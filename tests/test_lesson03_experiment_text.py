@@ -20,8 +20,14 @@ NOTEBOOK = REPO_ROOT / "solutions" / "03_resnet50_fine_tuning" / "03_resnet50_fi
 VAL_PHOTOS = 20  # one photo is 0.05
 
 
-def _reading(recipe: float, heads_rate: float, batchnorm: float, changes=(0.01, 0.30, 0.20), steps: int = 20,
-             weights_source: str = "imagenet") -> str:
+def _reading(
+    recipe: float,
+    heads_rate: float,
+    batchnorm: float,
+    changes=(0.01, 0.30, 0.20),
+    steps: int = 20,
+    weights_source: str = "imagenet",
+) -> str:
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "cell-029"]
     shown = []
     namespace = {

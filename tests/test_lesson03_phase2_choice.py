@@ -43,13 +43,23 @@ class _Model:  # what cell-020 calls on the Keras model: fit, load_weights, eval
 def _phase2(phase1: float, phase2: float, weights_source: str = "imagenet"):
     model, shown = _Model(phase2), []
     namespace = {
-        "time": time, "np": np, "model": model, "datasets": {"train": None, "val": None},
-        "checkpoint_dir": Path("/nonexistent"), "phase1_checkpoint": Path("/nonexistent/phase1_best.weights.h5"),
-        "history1": SimpleNamespace(epoch=[0, 1]), "PHASE2_EPOCHS": 1, "training_callbacks": lambda path: [],
-        "phase1_val_accuracy": phase1, "labels_of": {"val": np.zeros(VAL_PHOTOS, dtype=int)},
-        "baseline": {"val": 0.5}, "RANDOM_NOTE": "" if weights_source == "imagenet" else "  [RANDOM weights]",
-        "plot_history": lambda *args, **kwargs: None, "from_epoch_0": lambda *histories: {},
-        "Markdown": str, "display": shown.append,
+        "time": time,
+        "np": np,
+        "model": model,
+        "datasets": {"train": None, "val": None},
+        "checkpoint_dir": Path("/nonexistent"),
+        "phase1_checkpoint": Path("/nonexistent/phase1_best.weights.h5"),
+        "history1": SimpleNamespace(epoch=[0, 1]),
+        "PHASE2_EPOCHS": 1,
+        "training_callbacks": lambda path: [],
+        "phase1_val_accuracy": phase1,
+        "labels_of": {"val": np.zeros(VAL_PHOTOS, dtype=int)},
+        "baseline": {"val": 0.5},
+        "RANDOM_NOTE": "" if weights_source == "imagenet" else "  [RANDOM weights]",
+        "plot_history": lambda *args, **kwargs: None,
+        "from_epoch_0": lambda *histories: {},
+        "Markdown": str,
+        "display": shown.append,
     }
     for source in _cells("photos-apart", "cell-020", "plot-phase2"):
         exec(source, namespace)  # noqa: S102 - the lesson's own cells

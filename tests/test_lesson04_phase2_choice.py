@@ -11,13 +11,19 @@ from __future__ import annotations
 import copy
 import json
 import time
+from unittest import mock
 
-import numpy as np
-import pytest
-import torch
-import torch.nn as nn
+import matplotlib
 
-from coursetools.paths import REPO_ROOT
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+from coursetools.paths import REPO_ROOT  # noqa: E402
 
 NOTEBOOK = REPO_ROOT / "solutions" / "04_pytorch_resnet18" / "04_pytorch_resnet18.ipynb"
 VAL_IMAGES = 20  # one image is 0.05
@@ -35,7 +41,7 @@ class _Net(nn.Module):
         self.fc = nn.Linear(1, 1)
 
 
-def _choose(layer4: float, layer3: float = 0.0):
+def _choose(layer4: float, layer3: float = 0.0, decision_text: bool = False):
     """Run the lesson's phase-2 and choice cells; layer4 / layer3 are the runs' kept validation accuracies."""
     scripted = {("layer4",): layer4, ("layer3", "layer4"): layer3}
 
@@ -44,18 +50,55 @@ def _choose(layer4: float, layer3: float = 0.0):
         return {"history": [np.float32(HEAD), acc], "start": np.float32(HEAD), "epoch": 1, "val_acc": acc}
 
     namespace = {
-        "copy": copy, "time": time, "torch": torch, "np": np,
-        "model": _Net(), "val_idx": list(range(VAL_IMAGES)), "baseline": {"validation": 0.5}, "RANDOM_NOTE": "",
-        "loaders": {"train": type("L", (), {"generator": torch.Generator()})(), "test": None}, "device": "cpu",
-        "train_phase": train_phase, "phase2_optimizer": lambda model, stages: scripted[tuple(stages)],
-        "FINE_TUNE_EPOCHS": 1, "predict": lambda model, loader, device: (np.zeros(4), np.zeros(4)),
+        "copy": copy,
+        "time": time,
+        "torch": torch,
+        "np": np,
+        "model": _Net(),
+        "val_idx": list(range(VAL_IMAGES)),
+        "baseline": {"validation": 0.5},
+        "RANDOM_NOTE": "",
+        "loaders": {"train": type("L", (), {"generator": torch.Generator()})(), "test": None},
+        "device": "cpu",
+        "train_phase": train_phase,
+        "phase2_optimizer": lambda model, stages: scripted[tuple(stages)],
+        "FINE_TUNE_EPOCHS": 1,
+        "predict": lambda model, loader, device: (np.zeros(4), np.zeros(4)),
+        "weights_source": "imagenet",
+        "test_idx": list(range(4)),
+        "classes": ["ants", "bees"],
+        "NUM_CLASSES": 2,
+        "majority": 0,
+        "tie_note": "",
+        "show_images": lambda *args, **kwargs: None,
     }
     namespace["phase1_state"] = copy.deepcopy(namespace["model"].state_dict())
-    namespace["head_run"] = {"history": [0.5, np.float32(HEAD)], "start": 0.5, "epoch": 1, "val_acc": np.float32(HEAD),
-                             "batchnorm": "inference", "seconds": 1.0, "trainable": 2,
-                             "state": namespace["phase1_state"]}
+    namespace["head_run"] = {
+        "history": [0.5, np.float32(HEAD)],
+        "start": 0.5,
+        "epoch": 1,
+        "val_acc": np.float32(HEAD),
+        "batchnorm": "inference",
+        "seconds": 1.0,
+        "trainable": 2,
+        "state": namespace["phase1_state"],
+    }
+    namespace["baseline"]["test"] = 0.5
     for cell_id in ("run_report", "fine_tune", "choose"):
         exec(_cell(cell_id), namespace)  # noqa: S102 - the lesson's own cells
+    if decision_text:  # the hidden results cell: its Markdown (a 1-pixel "photo" and a linear model stand in)
+        shown = []
+        namespace.update(
+            model=nn.Sequential(nn.Flatten(), nn.Linear(3, 2)),
+            loaders={"test": [(torch.zeros(4, 3, 1, 1), torch.zeros(4, dtype=torch.long))]},
+        )
+        for run in namespace["runs"].values():
+            run.setdefault("seconds", 1.0)
+            run.setdefault("trainable", 2)
+        with mock.patch("IPython.display.display", shown.append), mock.patch("IPython.display.Markdown", str):
+            exec(_cell("results"), namespace)  # noqa: S102 - the lesson's own cell (it imports display itself)
+        plt.close("all")
+        return shown[0]
     return list(namespace["runs"]), namespace["chosen"], namespace["kept_phase1"]
 
 
@@ -75,3 +118,18 @@ def test_layer4_more_than_two_images_above_unfreezes_layer3_and_is_kept():
 def test_layer3_replaces_layer4_only_by_more_than_two_images():
     assert _choose(0.75, layer3=0.90)[1] == "phase 2: layer3 + layer4"
     assert _choose(0.75, layer3=0.85)[1] == "phase 2: layer4"  # two images: noise
+
+
+@pytest.mark.parametrize(("layer4", "said"), [(0.65, "1 image above"), (0.70, "2 images above"), (0.55, "1 image below")])
+def test_the_results_say_by_how_many_images_phase_1_was_kept(layer4, said):
+    text = _choose(layer4, decision_text=True)
+    assert (
+        f"The top stage was {said} phase 1 on validation, not more than two images above, so the phase-1 weights are kept" in text
+    ), text
+    assert "phase 2 is kept" not in text
+
+
+@pytest.mark.parametrize(("layer4", "layer3", "images"), [(0.75, 0.80, 3), (0.75, 0.95, 7)])
+def test_the_results_say_by_how_many_images_phase_2_won(layer4, layer3, images):
+    text = _choose(layer4, layer3, decision_text=True)
+    assert f"It beat phase 1 on validation by {images} images, more than two, so phase 2 is kept" in text, text

@@ -78,8 +78,9 @@ def test_the_unfreezing_comparison_uses_the_same_rule():
     assert "0.900, above the top stage" in _text(0.75, 0.75, layer3=0.90)
 
 
-@pytest.mark.parametrize(("layer4", "said"), [(0.65, "1 image above"), (0.70, "2 images above"), (0.60, "level with"),
-                                              (0.45, "3 images below")])
+@pytest.mark.parametrize(
+    ("layer4", "said"), [(0.65, "1 image above"), (0.70, "2 images above"), (0.60, "level with"), (0.45, "3 images below")]
+)
 def test_a_top_stage_within_two_images_keeps_phase_1_and_says_by_how_many(layer4, said):
     text = _text(np.float32(layer4), 0.60)
     assert f"{said} phase 1, not more than two images above, so the phase-1 weights are kept" in text, text
