@@ -117,3 +117,29 @@ def test_most_seeds_below_the_switch_at_the_end_is_a_lasting_drop():
 def test_every_seed_back_is_a_dip():
     text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.7] * 6, back=[5] * 6)
     assert "every seed is back" in text and "**a dip**" in text, text
+
+
+def test_most_seeds_not_back_with_the_final_within_the_spread_is_undecided_not_a_dip():
+    # review 3, B1: this run's case (5 of 6 seeds never back, the final mean within the spread of the switch)
+    back = [np.nan] * 5 + [55]
+    text = _after_the_switch(at=[0.66, 0.70, 0.74, 0.70, 0.76, 0.68], low=[0.25, 0.3, 0.4, 0.3, 0.35, 0.28],
+                             final=[0.55, 0.6, 0.7, 0.5, 0.65, 0.72], back=back)
+    assert "dip" not in text and "lasting drop" not in text, text
+    assert "**not back in 5 of 6 seeds**" in text and "within the spread of the switch level" in text, text
+    assert "whether the drop lasts, this run cannot tell" in text, text
+
+
+def test_half_of_the_seeds_back_is_not_most():
+    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.62, 0.62, 0.62, 0.58, 0.58, 0.58], back=[5, 5, 5] + [np.nan] * 3)
+    assert "dip" not in text and "this run cannot tell" in text and "3 of 6 seeds" in text, text
+
+
+def test_a_final_above_the_switch_is_never_called_within_or_below():
+    text = _after_the_switch(at=[0.5] * 6, low=[0.2] * 6, final=[0.9] * 6, back=[5] * 5 + [np.nan])
+    assert "above the switch level beyond the spread" in text and "**a dip** most seeds recover from" in text, text
+    assert "1 of 6 seeds are not back" in text and "the other 5 are" in text, text
+
+
+def test_no_fall_beyond_the_spread_is_said_so():
+    text = _after_the_switch(at=[0.6, 0.7] * 3, low=[0.55, 0.65] * 3, final=[0.6] * 6, back=[5] * 6)
+    assert text.endswith("no fall beyond the spread") and "dip" not in text, text
