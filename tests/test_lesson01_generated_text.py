@@ -3,7 +3,9 @@
 - §6 (``photo_text``): the random network's features are compared with the majority baseline by the lesson's
   rule (the spread over the folds); a score well above the baseline must never read "not above the baseline".
 - §5 (``curves_text``): "a lasting drop" is decided on the mean final accuracy against the switch level, as the
-  fall is, not by one seed of six that ends a little below its own switch value.
+  fall is, not by one seed of six that ends a little below its own switch value; "a dip" only when every seed,
+  or most, got back to the switch level; most seeds not back with the final within the spread is undecided
+  (review 3, B1: "not back in 5 of 6 seeds; whether the drop lasts, this run cannot tell").
 """
 
 from __future__ import annotations
