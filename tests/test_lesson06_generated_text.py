@@ -118,3 +118,20 @@ def test_a_bar_below_one_is_a_test(phase2_val, kept):
     text = _phase2_text(0.80, phase2_val=phase2_val, cv_std=0.05)
     assert "saturated" not in text, text
     assert ("**Kept**: it does." in text) == kept and ("**Not kept**: it does not" in text) == (not kept), text
+
+
+def test_the_fallback_note_says_where_the_file_name_prefixes_come_from():
+    # review 3, C10: a test photo named train_... is not a leak; the prefix is the source dataset's folder
+    from helpers.data import dataset_spec
+    from helpers.my_images import FALLBACK_CLASSES
+
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "57f261ac"]
+    shown = []
+    source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs")
+    exec(cell.source, {"source": source, "FALLBACK_PER_CLASS": 10, "Markdown": str, "display": shown.append})  # noqa: S102
+    (text,) = shown
+    assert "file names start with the source dataset's folder" in text and "not with this lesson's split" in text, text
+    for dataset in {dataset for dataset, _ in FALLBACK_CLASSES.values()}:
+        spec = dataset_spec(dataset)
+        for folder in (spec.train_split, spec.val_split):
+            assert f"`{folder}_`" in text, (folder, text)
