@@ -6,6 +6,9 @@
   fall is, not by one seed of six that ends a little below its own switch value; "a dip" only when every seed,
   or most, got back to the switch level; most seeds not back with the final within the spread is undecided
   (review 3, B1: "not back in 5 of 6 seeds; whether the drop lasts, this run cannot tell").
+- §5 (``grid_text``): "from scratch catches up" only when the gap closes to within the spread; a gap that shrinks
+  but stays, or from scratch ahead from the start, is said so.
+- §6 (``l01-8``): with random weights in both layers, the filter reading names no trained filters.
 """
 
 from __future__ import annotations
@@ -145,3 +148,74 @@ def test_a_final_above_the_switch_is_never_called_within_or_below():
 def test_no_fall_beyond_the_spread_is_said_so():
     text = _after_the_switch(at=[0.6, 0.7] * 3, low=[0.55, 0.65] * 3, final=[0.6] * 6, back=[5] * 6)
     assert text.endswith("no fall beyond the spread") and "dip" not in text, text
+
+
+def _grid_finding(small_gain, large_gain) -> str:
+    """The lesson's §5 reading (``grid_text``) on made-up per-seed gaps: feature extraction minus from scratch."""
+    shown: list = []
+    namespace = _namespace(shown)
+    strategies = ("feature extraction", "linear head on early features", "fine-tuning", "from scratch")
+    val = {(size, sim, s): [0.5, 0.5, 0.5] for size in ("small", "large") for sim in ("similar", "dissimilar") for s in strategies}
+    val["small", "similar", "feature extraction"] = list(np.add(0.5, small_gain))
+    val["large", "similar", "feature extraction"] = list(np.add(0.5, large_gain))
+    guide = {("small", "similar"): {"feature extraction"}, ("small", "dissimilar"): {"linear head on early features"},
+             ("large", "similar"): {"fine-tuning"}, ("large", "dissimilar"): {"fine-tuning", "from scratch"}}
+    namespace.update(
+        {
+            "GUIDE": guide,
+            "val_of": lambda size, sim, strategy: val[size, sim, strategy],
+            "chosen": {key: {"strategy": "feature extraction", "tie": False} for key in guide},
+            "SMALL_PER_CLASS": 10,
+            "LARGE_PER_CLASS": 100,
+        }
+    )
+    exec(_cells()["grid_text"], namespace)  # noqa: S102 - the lesson's own cell
+    (text,) = shown
+    return text.split("**Large, similar:**")[1].split("\n")[0]
+
+
+def test_a_gap_that_shrinks_but_stays_beyond_the_spread_is_not_catching_up():
+    # from scratch is still behind with more data: "catches up" would be false
+    text = _grid_finding(small_gain=[0.30, 0.31, 0.29], large_gain=[0.15, 0.16, 0.14])
+    assert "catches up" not in text and "narrows the gap but stays behind" in text, text
+
+
+def test_a_gap_that_closes_within_the_spread_is_catching_up():
+    text = _grid_finding(small_gain=[0.30, 0.31, 0.29], large_gain=[0.01, -0.01, 0.0])
+    assert "with more data, from scratch catches up." in text, text
+
+
+def test_from_scratch_ahead_from_the_start_is_not_said_to_catch_up():
+    text = _grid_finding(small_gain=[-0.10, -0.11, -0.09], large_gain=[-0.30, -0.31, -0.29])
+    assert "catches up" not in text and "was not behind even with few labels" in text, text
+
+
+def test_a_gap_that_does_not_shrink_beyond_the_spread_is_said_so():
+    text = _grid_finding(small_gain=[0.30, 0.10, 0.20], large_gain=[0.25, 0.05, 0.15])
+    assert "the gap does not shrink by more than the spread in this run" in text, text
+
+
+def test_the_filter_reading_names_no_trained_filters_when_both_are_random():
+    import torch
+    import torch.nn as nn
+
+    shown: list = []
+    namespace = _namespace(shown)
+    torch.manual_seed(0)
+    coupled, noise = nn.Conv2d(3, 16, 3), nn.Conv2d(3, 16, 3)
+    with torch.no_grad():
+        coupled.weight.copy_(coupled.weight[:, :1].repeat(1, 3, 1, 1))  # R = G = B: correlation 1
+    namespace.update(
+        {
+            "nn": nn,
+            "torch": torch,
+            "pretrained_net": SimpleNamespace(features=[[coupled]]),
+            "random_net": SimpleNamespace(features=[[noise]]),
+        }
+    )
+    for source, expected in (("random", "both layers are random in this run"), ("imagenet", "the trained filters respond")):
+        shown.clear()
+        exec(_cells()["l01-8"], {**namespace, "weights_source": source})  # noqa: S102 - the lesson's own cell
+        plt.close("all")
+        (text,) = shown
+        assert expected in text, (source, text)
