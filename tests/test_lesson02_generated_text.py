@@ -5,7 +5,9 @@ that the extraction time comes from the run that filled the cache appears only w
 (quick and cpu mode race on a subset whose extraction is timed in this run). ``head_table``: two heads
 that fit their training photos equally (both 1.000 is likely in full mode) are said to, not that the
 first one fits less well; the less-fitting head is named whichever it is; a tie of the gaps keeps the
-fitting clause.
+fitting clause. ``choice_text``, ``rescale_sentence`` and ``swap_table``: a difference of validation accuracies is
+given in validation photos, with what one photo is worth, and two photos or fewer is called too small to call
+(review 3, C3).
 """
 
 from __future__ import annotations
@@ -105,3 +107,83 @@ def test_equal_gaps_keep_the_fitting_clause():
     text = _finding(train={"flatten": 0.9, "gap": 0.8}, val={"flatten": 0.8, "gap": 0.7})
     assert "both heads have the same *train - val* gap" in text, text
     assert "the **gap** head fits its training photos less well" in text, text
+
+
+VAL_PHOTOS = 16  # one validation photo is 0.0625
+
+
+class _Head:
+    """A stand-in for a trained Keras head: its parameter count and its validation accuracy."""
+
+    def __init__(self, parameters: int, accuracy: float):
+        self.parameters, self.accuracy = parameters, accuracy
+
+    def evaluate(self, features, labels, verbose=0):
+        return [0.0, self.accuracy]
+
+
+def _yardstick_namespace(val_scores: dict, shown: list) -> dict:
+    """The lesson's choice (``cell-024``) and its reading (``choice_text``) on made-up validation accuracies;
+    ``flatten`` is the bigger head, as in the lesson."""
+    namespace = {
+        "heads": {"flatten": _Head(4_000_000, val_scores["flatten"]), "gap": _Head(500, val_scores["gap"])},
+        "count_parameters": lambda head: head.parameters,
+        "f_val": None,
+        "y_val": np.zeros(VAL_PHOTOS, dtype=int),
+        "val_baseline": 0.5,
+        "RANDOM_NOTE": "",
+        "Markdown": str,
+        "display": shown.append,
+    }
+    exec(_cell("cell-024"), namespace)  # noqa: S102 - the lesson's own cells
+    exec(_cell("choice_text"), namespace)  # noqa: S102
+    return namespace
+
+
+@pytest.mark.parametrize(
+    ("flatten", "gap", "chosen"),
+    [(0.625, 0.5, "gap"), (0.6875, 0.5, "flatten"), (0.5, 0.5, "gap"), (0.5, 0.625, "gap"), (0.5, 0.75, "gap")],
+)
+def test_the_bigger_head_is_chosen_only_when_it_wins_by_more_than_two_photos(flatten, gap, chosen):
+    # card, rule 7: a change that trains more is kept only when it wins by more than the noise
+    assert _yardstick_namespace({"flatten": flatten, "gap": gap}, [])["chosen"] == chosen
+
+
+def test_a_head_chosen_by_two_validation_photos_is_not_called_better():
+    # review 3, C3: this run's case, 0.625 against 0.500 on 16 validation photos
+    shown: list = []
+    _yardstick_namespace({"flatten": 0.625, "gap": 0.5}, shown)
+    (text,) = shown
+    assert "The **gap** head against the flatten head on validation: -0.125, 2 validation photos" in text, text
+    assert "one photo is 0.062: within two photos, too small to call" in text, text
+    assert "the smaller head, gap, is kept" in text and "does not show that one head is better" in text, text
+    assert "better one" not in text, text
+
+
+def test_a_head_chosen_by_more_than_two_photos_is_called_better_on_validation():
+    shown: list = []
+    _yardstick_namespace({"flatten": 0.5, "gap": 0.75}, shown)
+    (text,) = shown
+    assert "The **gap** head against the flatten head on validation: +0.250, 4 validation photos" in text, text
+    assert "too small" not in text and "the gap head is the better one on validation" in text, text
+
+
+def test_the_preprocessing_comparisons_give_their_differences_in_validation_photos():
+    shown: list = []
+    namespace = _yardstick_namespace({"flatten": 0.5, "gap": 0.5}, shown)
+    runs = {
+        ("VGG16", "vgg16.preprocess_input"): 0.75,
+        ("VGG16", "rescale=1./255"): 0.6875,
+        ("EfficientNetB0", "none (built into the model)"): 0.75,
+        ("EfficientNetB0", "vgg16.preprocess_input"): 0.5,
+    }
+    namespace.update({"preprocessing_runs": runs, "val_baseline": 0.5, "weights_source": "imagenet", "effnet_source": "imagenet"})
+    exec(_cell("rescale_sentence"), namespace)  # noqa: S102 - the lesson's own cell
+    exec(_cell("swap_table"), namespace)  # noqa: S102 - the lesson's own cell
+    _, rescale, swap = shown
+    assert "(-0.062, 1 validation photo; one photo is 0.062: within two photos, too small to call)" in rescale, rescale
+    assert "VGG16: the wrong preprocessing changes validation accuracy by -0.062, 1 validation photo;" in swap, swap
+    assert (
+        "EfficientNetB0: the wrong preprocessing changes validation accuracy by -0.250, 4 validation photos; one photo is 0.062."
+        in swap
+    ), swap

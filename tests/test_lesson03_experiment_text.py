@@ -20,7 +20,14 @@ NOTEBOOK = REPO_ROOT / "solutions" / "03_resnet50_fine_tuning" / "03_resnet50_fi
 VAL_PHOTOS = 20  # one photo is 0.05
 
 
-def _reading(recipe: float, heads_rate: float, batchnorm: float, changes=(0.01, 0.30, 0.20)) -> str:
+def _reading(
+    recipe: float,
+    heads_rate: float,
+    batchnorm: float,
+    changes=(0.01, 0.30, 0.20),
+    steps: int = 20,
+    weights_source: str = "imagenet",
+) -> str:
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "cell-029"]
     shown = []
     namespace = {
@@ -31,14 +38,16 @@ def _reading(recipe: float, heads_rate: float, batchnorm: float, changes=(0.01, 
         },
         "phase1_val_accuracy": 0.7,
         "baseline": {"val": 0.5},
-        "EXPERIMENT_STEPS": 20,
+        "EXPERIMENT_STEPS": steps,
         "labels_of": {"val": np.zeros(VAL_PHOTOS, dtype=int)},
         "probe_images": np.zeros((8, 2, 2, 3)),
-        "weights_source": "imagenet",
+        "weights_source": weights_source,
         "Markdown": str,
         "display": shown.append,
         "np": np,
     }
+    (helper,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "photos-apart"]
+    exec(helper.source, namespace)  # noqa: S102 - the lesson's own helper, defined before phase 2
     exec(cell.source, namespace)  # noqa: S102 - the lesson's own cell
     matplotlib.pyplot.close("all")
     (text,) = shown
@@ -83,7 +92,27 @@ def test_exactly_one_reading_of_the_spread(accuracies):
 
 
 def test_the_run_that_moved_the_features_most_is_named_and_a_tie_names_both():
-    assert "the **head's rate** run moved the features most (0.300)" in _reading(0.6, 0.6, 0.6)
+    assert "the **head's rate** run moved the features most" in _reading(0.6, 0.6, 0.6)
     # equal as printed (three decimals): neither run is named alone
     text = _reading(0.6, 0.6, 0.6, changes=(0.01, 0.2501, 0.2499))
-    assert "the **head's rate and BatchNorm training** runs moved the features most (0.250)" in text, text
+    assert "the **head's rate and BatchNorm training** runs moved the features most" in text, text
+
+
+def test_all_three_feature_changes_are_printed():
+    text = _reading(0.6, 0.6, 0.6, changes=(0.012, 0.345, 0.678))
+    assert "Feature change after the steps: recipe 0.012, head's rate 0.345, BatchNorm training 0.678" in text, text
+
+
+def test_the_quick_mode_clause_says_what_each_count_measures():
+    text = _reading(0.6, 0.6, 0.6, steps=1)
+    assert "Only 1 training step(s) (quick mode): the 8 probe photos show how far the features move; " in text, text
+    assert f"{VAL_PHOTOS} validation photos cannot show a reliable accuracy change" in text, text
+    assert "quick mode" not in _reading(0.6, 0.6, 0.6, steps=20)
+
+
+@pytest.mark.parametrize("accuracies", [(0.60, 0.85, 0.80), (0.85, 0.60, 0.80), (0.6, 0.6, 0.6)])
+def test_random_weights_say_nothing_about_imagenet_features_or_the_card(accuracies):
+    text = _reading(*accuracies, weights_source="random")
+    assert "feature changes are of a random network" in text and "do not predict the sizes with ImageNet" in text, text
+    assert "cannot test the card's choice" in text, text
+    assert "shows the mechanism" not in text and "does not confirm the card's choice" not in text, text

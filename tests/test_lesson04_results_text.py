@@ -43,6 +43,8 @@ def _text(inference: float, training: float, random_weights: bool = False, layer
         "Markdown": str,
         "display": shown.append,
     }
+    (helpers,) = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c.get("id") == "run_report"]
+    exec("".join(helpers["source"]), namespace)  # noqa: S102 - the lesson's images_apart, defined before phase 2
     exec("".join(cell["source"]), namespace)  # noqa: S102 - the lesson's own cell
     (text,) = shown
     return text
@@ -70,5 +72,16 @@ def test_random_weights_give_no_imagenet_explanation_and_no_verdict_on_the_card(
 
 
 def test_the_unfreezing_comparison_uses_the_same_rule():
-    assert "within two validation images of the top stage" in _text(0.70, 0.70, layer3=0.80)
-    assert "0.900, above the top stage" in _text(0.70, 0.70, layer3=0.90)
+    # layer3 runs only when layer4 beat phase 1 (0.60) by more than two images: 0.75 is three
+    assert "3 images above phase 1, more than two images, so `layer3` was unfrozen" in _text(0.75, 0.75, layer3=0.80)
+    assert "within two validation images of the top stage" in _text(0.75, 0.75, layer3=0.80)
+    assert "0.900, above the top stage" in _text(0.75, 0.75, layer3=0.90)
+
+
+@pytest.mark.parametrize(
+    ("layer4", "said"), [(0.65, "1 image above"), (0.70, "2 images above"), (0.60, "level with"), (0.45, "3 images below")]
+)
+def test_a_top_stage_within_two_images_keeps_phase_1_and_says_by_how_many(layer4, said):
+    text = _text(np.float32(layer4), 0.60)
+    assert f"{said} phase 1, not more than two images above, so the phase-1 weights are kept" in text, text
+    assert "`layer3` stayed frozen" in text

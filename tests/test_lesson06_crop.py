@@ -62,3 +62,12 @@ def test_the_lesson_reports_and_draws_preprocess_crop(capsys):
     plt.close("all")
     assert drawn["portrait.jpg"].get_width() == pytest.approx(300 * IMAGE_SIZE / 256)
     assert drawn["portrait.jpg"].get_xy() == pytest.approx(((300 - 300 * IMAGE_SIZE / 256) / 2, (400 - 262.5) / 2))
+
+
+@pytest.mark.parametrize("image_size", [160, 224])  # quick and full mode
+def test_the_crop_text_does_not_call_the_border_thin(image_size):
+    # review 3, B2: the cell below the text measures the border of a square photo at about a quarter of its area
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "d9e33e43"]
+    border = 1 - (crop_box(image_size, image_size, image_size)[2] / image_size) ** 2
+    assert border > 0.2, border
+    assert "thin" not in cell.source and "every photo a border" in cell.source, cell.source

@@ -2,6 +2,8 @@
 
 The lesson's own hidden cell ``57f261ac`` runs here: it is printed before the first epoch, whatever the
 run later scores, so it may only say what to expect of ImageNet classes, not that the scores are higher.
+The phase-2 verdict (``df03b1b0``) calls validation saturated when no accuracy can clear the bar (phase 1's
+accuracy plus the spread at 1 or more), instead of reading "not kept" as a test (review 3, C4).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import nbformat
+import pytest
 from conftest import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "solutions" / "06_your_own_images" / "06_your_own_images.ipynb"
@@ -70,3 +73,65 @@ def test_the_model_card_says_frozen_only_for_what_stayed_frozen_and_names_random
     random = _model_card(tmp_path, "random", phase2_kept=False)
     assert "with random weights (the ImageNet weights were not available" in random, random
     assert "ImageNet weights (random)" not in random and "with ImageNet weights" not in random, random
+
+
+def _phase2_text(phase1_val: float, phase2_val: float, cv_std: float | None) -> str:
+    """The lesson's own verdict cell (``df03b1b0``) on made-up validation accuracies."""
+    import torch.nn as nn
+
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "df03b1b0"]
+    margin = cv_std if cv_std is not None else 0.0  # as the lesson's cell-24
+    shown: list = []
+    namespace = {
+        "phase1_val": phase1_val,
+        "phase2_val": phase2_val,
+        "phase2_kept": phase2_val > phase1_val + margin,  # the lesson's rule (cell-24)
+        "margin": margin,
+        "cv_std": cv_std,
+        "phase2_history": [phase1_val, phase2_val],
+        "phase2_epoch": 1,
+        "run_history": lambda history, kept, start: f"epochs {history}",
+        "tuned": SimpleNamespace(top=nn.Linear(2, 2)),
+        "fine_tune_seconds": 1.0,
+        "smallest_class": 20,
+        "FINE_TUNE_MIN_PER_CLASS": 10,
+        "val_baseline": 0.5,
+        "model": nn.Sequential(),
+        "Markdown": str,
+        "display": shown.append,
+    }
+    exec(cell.source, namespace)  # noqa: S102 - the lesson's own cell
+    (text,) = shown
+    return text
+
+
+@pytest.mark.parametrize(("phase1_val", "cv_std"), [(1.0, 0.064), (0.95, 0.08), (1.0, None)])
+def test_a_bar_no_accuracy_can_clear_is_called_saturated_not_a_test(phase1_val, cv_std):
+    # review 3, C4: phase 1 at 1.000 plus a spread: no phase-2 score can be kept, whatever it is
+    text = _phase2_text(phase1_val, phase2_val=1.0, cv_std=cv_std)
+    assert "validation is saturated" in text and "cannot show a gain from phase 2" in text, text
+    assert "**Not kept**: it does not" not in text, text
+
+
+@pytest.mark.parametrize(("phase2_val", "kept"), [(0.95, True), (0.80, False)])
+def test_a_bar_below_one_is_a_test(phase2_val, kept):
+    text = _phase2_text(0.80, phase2_val=phase2_val, cv_std=0.05)
+    assert "saturated" not in text, text
+    assert ("**Kept**: it does." in text) == kept and ("**Not kept**: it does not" in text) == (not kept), text
+
+
+def test_the_fallback_note_says_where_the_file_name_prefixes_come_from():
+    # review 3, C10: a test photo named train_... is not a leak; the prefix is the source dataset's folder
+    from helpers.data import dataset_spec
+    from helpers.my_images import FALLBACK_CLASSES
+
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "57f261ac"]
+    shown = []
+    source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs")
+    exec(cell.source, {"source": source, "FALLBACK_PER_CLASS": 10, "Markdown": str, "display": shown.append})  # noqa: S102
+    (text,) = shown
+    assert "file names start with the source dataset's folder" in text and "not with this lesson's split" in text, text
+    for dataset in {dataset for dataset, _ in FALLBACK_CLASSES.values()}:
+        spec = dataset_spec(dataset)
+        for folder in (spec.train_split, spec.val_split):
+            assert f"`{folder}_`" in text, (folder, text)
