@@ -127,15 +127,21 @@ def test_every_seed_back_is_a_dip():
 def test_most_seeds_not_back_with_the_final_within_the_spread_is_undecided_not_a_dip():
     # review 3, B1: this run's case (5 of 6 seeds never back, the final mean within the spread of the switch)
     back = [np.nan] * 5 + [55]
-    text = _after_the_switch(at=[0.66, 0.70, 0.74, 0.70, 0.76, 0.68], low=[0.25, 0.3, 0.4, 0.3, 0.35, 0.28],
-                             final=[0.55, 0.6, 0.7, 0.5, 0.65, 0.72], back=back)
+    text = _after_the_switch(
+        at=[0.66, 0.70, 0.74, 0.70, 0.76, 0.68],
+        low=[0.25, 0.3, 0.4, 0.3, 0.35, 0.28],
+        final=[0.55, 0.6, 0.7, 0.5, 0.65, 0.72],
+        back=back,
+    )
     assert "dip" not in text and "lasting drop" not in text, text
     assert "**not back in 5 of 6 seeds**" in text and "within the spread of the switch level" in text, text
     assert "whether the drop lasts, this run cannot tell" in text, text
 
 
 def test_half_of_the_seeds_back_is_not_most():
-    text = _after_the_switch(at=[0.6] * 6, low=[0.2] * 6, final=[0.62, 0.62, 0.62, 0.58, 0.58, 0.58], back=[5, 5, 5] + [np.nan] * 3)
+    text = _after_the_switch(
+        at=[0.6] * 6, low=[0.2] * 6, final=[0.62, 0.62, 0.62, 0.58, 0.58, 0.58], back=[5, 5, 5] + [np.nan] * 3
+    )
     assert "dip" not in text and "this run cannot tell" in text and "3 of 6 seeds" in text, text
 
 
@@ -155,11 +161,17 @@ def _grid_finding(small_gain, large_gain) -> str:
     shown: list = []
     namespace = _namespace(shown)
     strategies = ("feature extraction", "linear head on early features", "fine-tuning", "from scratch")
-    val = {(size, sim, s): [0.5, 0.5, 0.5] for size in ("small", "large") for sim in ("similar", "dissimilar") for s in strategies}
+    val = {
+        (size, sim, s): [0.5, 0.5, 0.5] for size in ("small", "large") for sim in ("similar", "dissimilar") for s in strategies
+    }
     val["small", "similar", "feature extraction"] = list(np.add(0.5, small_gain))
     val["large", "similar", "feature extraction"] = list(np.add(0.5, large_gain))
-    guide = {("small", "similar"): {"feature extraction"}, ("small", "dissimilar"): {"linear head on early features"},
-             ("large", "similar"): {"fine-tuning"}, ("large", "dissimilar"): {"fine-tuning", "from scratch"}}
+    guide = {
+        ("small", "similar"): {"feature extraction"},
+        ("small", "dissimilar"): {"linear head on early features"},
+        ("large", "similar"): {"fine-tuning"},
+        ("large", "dissimilar"): {"fine-tuning", "from scratch"},
+    }
     namespace.update(
         {
             "GUIDE": guide,
