@@ -17,12 +17,18 @@ from conftest import REPO_ROOT
 NOTEBOOK = REPO_ROOT / "solutions" / "06_your_own_images" / "06_your_own_images.ipynb"
 
 
-def test_the_fallback_note_expects_and_does_not_assert_higher_scores():
+def _fallback_note() -> str:
+    """The lesson's note on the fallback photos (cell ``57f261ac``), as its own cell writes it."""
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "57f261ac"]
     shown = []
     source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs")
     exec(cell.source, {"source": source, "FALLBACK_PER_CLASS": 10, "Markdown": str, "display": shown.append})  # noqa: S102
     (text,) = shown
+    return text
+
+
+def test_the_fallback_note_expects_and_does_not_assert_higher_scores():
+    text = _fallback_note()
     assert "scores are higher" not in text, text
     assert "expect its scores to be higher than what your own photos will reach" in text, text
 
@@ -125,11 +131,7 @@ def test_the_fallback_note_says_where_the_file_name_prefixes_come_from():
     from helpers.data import dataset_spec
     from helpers.my_images import FALLBACK_CLASSES
 
-    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "57f261ac"]
-    shown = []
-    source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs")
-    exec(cell.source, {"source": source, "FALLBACK_PER_CLASS": 10, "Markdown": str, "display": shown.append})  # noqa: S102
-    (text,) = shown
+    text = _fallback_note()
     assert "file names start with the source dataset's folder" in text and "not with this lesson's split" in text, text
     for dataset in {dataset for dataset, _ in FALLBACK_CLASSES.values()}:
         spec = dataset_spec(dataset)
