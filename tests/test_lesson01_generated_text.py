@@ -8,6 +8,8 @@
   (review 3, B1: "not back in 5 of 6 seeds; whether the drop lasts, this run cannot tell").
 - §5 (``grid_text``): "from scratch catches up" only when the gap closes to within the spread; a gap that shrinks
   but stays, or from scratch ahead from the start, is said so.
+- §5 (``grid_table``, ``grid_text``): validation keeps the strategy that trains least among those within the spread
+  of the best mean (rule 7), and says when a higher mean was not kept (review 4, A1).
 - §6 (``l01-8``): with random weights in both layers, the filter reading names no trained filters.
 """
 
@@ -176,7 +178,7 @@ def _grid_finding(small_gain, large_gain) -> str:
         {
             "GUIDE": guide,
             "val_of": lambda size, sim, strategy: val[size, sim, strategy],
-            "chosen": {key: {"strategy": "feature extraction", "tie": False} for key in guide},
+            "chosen": {key: {"strategy": "feature extraction", "tie": False, "higher": False} for key in guide},
             "SMALL_PER_CLASS": 10,
             "LARGE_PER_CLASS": 100,
         }
@@ -231,3 +233,80 @@ def test_the_filter_reading_names_no_trained_filters_when_both_are_random():
         plt.close("all")
         (text,) = shown
         assert expected in text, (source, text)
+
+
+_STRATEGIES = ("feature extraction", "linear head on early features", "fine-tuning", "from scratch")
+
+
+def _grid(val: dict[str, list]) -> tuple[dict, str, str]:
+    """Runs §5's grid_table and grid_text with `val` (strategy -> per-seed validation scores) in every scenario."""
+    shown: list = []
+    namespace = _namespace(shown)
+    rows = [
+        {"size": size, "similarity": sim, "strategy": s, "val": val[s]}
+        for size in ("small", "large")
+        for sim in ("similar", "dissimilar")
+        for s in _STRATEGIES
+    ]
+    namespace.update(
+        {
+            "rows": rows,
+            "STRATEGIES": dict.fromkeys(_STRATEGIES),
+            "trained": {
+                (sim, size, s): [None] for size in ("small", "large") for sim in ("similar", "dissimilar") for s in _STRATEGIES
+            },
+            "TARGETS": {"similar": (None, None, None), "dissimilar": (None, None, None)},
+            "accuracy": lambda model, x, y: 0.5,
+            "test_y": None,
+            "SEEDS": range(len(val["fine-tuning"])),
+            "SMALL_PER_CLASS": 3,
+            "LARGE_PER_CLASS": 100,
+            "TARGET_STEPS": 100,
+            "val_baseline": 0.2,
+            "test_baseline": 0.2,
+        }
+    )
+    exec(_cells()["grid_table"], namespace)  # noqa: S102 - the lesson's own cells
+    exec(_cells()["grid_text"], namespace)  # noqa: S102
+    table, bullets = shown
+    return namespace["chosen"], table, bullets
+
+
+def test_a_higher_mean_within_the_spread_that_trains_more_is_not_kept():
+    # review 4, A1: fine-tuning 0.890 ± 0.015 against feature extraction 0.873 ± 0.025: within the spread
+    chosen, table, bullets = _grid(
+        {
+            "feature extraction": [0.848, 0.873, 0.898],
+            "linear head on early features": [0.73, 0.74, 0.75],
+            "fine-tuning": [0.875, 0.890, 0.905],
+            "from scratch": [0.83, 0.88, 0.92],
+        }
+    )
+    assert all(c["strategy"] == "feature extraction" for c in chosen.values()), chosen
+    assert (
+        "fine-tuning scored higher but within the spread, so *feature extraction*, the simpler one, is kept (rule 7)"
+        in bullets.replace("*fine-tuning*", "fine-tuning")
+    ), bullets
+    assert "| feature extraction (fine-tuning higher, within the spread) |" in table, table
+
+
+def test_a_clear_win_beyond_the_spread_is_kept_and_a_tie_among_the_simplest_keeps_the_higher_mean():
+    chosen, table, bullets = _grid(
+        {
+            "feature extraction": [0.70, 0.71, 0.72],
+            "linear head on early features": [0.69, 0.70, 0.71],
+            "fine-tuning": [0.90, 0.91, 0.92],
+            "from scratch": [0.89, 0.90, 0.91],  # within the spread of fine-tuning, and trains more
+        }
+    )
+    assert chosen["small", "similar"]["strategy"] == "fine-tuning" and chosen["small", "similar"]["tie"], chosen
+    assert "higher but within the spread" not in bullets and "validation chose *fine-tuning* (a tie)" in bullets
+    chosen, _, _ = _grid(
+        {
+            "feature extraction": [0.70, 0.71, 0.72],
+            "linear head on early features": [0.71, 0.72, 0.73],  # as simple, within the spread, higher
+            "fine-tuning": [0.50, 0.51, 0.52],
+            "from scratch": [0.40, 0.41, 0.42],
+        }
+    )
+    assert chosen["large", "dissimilar"]["strategy"] == "linear head on early features", chosen
