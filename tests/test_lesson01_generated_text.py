@@ -310,3 +310,33 @@ def test_a_clear_win_beyond_the_spread_is_kept_and_a_tie_among_the_simplest_keep
         }
     )
     assert chosen["large", "dissimilar"]["strategy"] == "linear head on early features", chosen
+
+
+def test_the_curves_caption_names_the_from_scratch_rate():
+    # review 4, C4: the comparison with from scratch also changes the learning rate; the caption says which
+    import time
+
+    shown: list = []
+    namespace = _namespace(shown)
+    namespace.update(
+        {
+            "time": time,
+            "CURVE_RUNS": {"transfer (recipe)": 1e-3, "body rate far too high": 0.1, "from scratch": None},
+            "CURVE_SEEDS": range(3),
+            "CURVE_PER_CLASS": 2,
+            "train_x": np.zeros((10, 1)),
+            "train_y": np.repeat(np.arange(5), 2),
+            "learning_curve": lambda body_lr, x, y, seed: [0.2, 0.5, 0.6, 0.4, 0.7, 0.8],
+            "SWITCH": 2,
+            "EVAL_EVERY": 1,
+            "HEAD_STEPS": 2,
+            "val_baseline": 0.2,
+            "HEAD_LR": 1e-2,
+            "PRETRAINED_LR": 1e-3,
+            "SCRATCH_LR": 3e-3,
+        }
+    )
+    exec(_cells()["l01-6"], namespace)  # noqa: S102 - the lesson's own cell
+    plt.close("all")
+    (caption,) = shown
+    assert "From scratch: 0.003 for every weight" in caption, caption
