@@ -86,13 +86,16 @@ def _phase2_text(phase1_val: float, phase2_val: float, cv_std: float | None) -> 
     import torch.nn as nn
 
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "df03b1b0"]
-    margin = cv_std if cv_std is not None else 0.0  # as the lesson's cell-24
+    from test_lesson06_training import phase2_decision
+
+    decided = phase2_decision(phase1_val, [phase1_val, phase2_val], cv_std, n_val=40)  # the lesson's rule (cell-24)
     shown: list = []
     namespace = {
         "phase1_val": phase1_val,
         "phase2_val": phase2_val,
-        "phase2_kept": phase2_val > phase1_val + margin,  # the lesson's rule (cell-24)
-        "margin": margin,
+        "phase2_kept": decided["phase2_kept"],
+        "two_photos": decided["two_photos"],
+        "margin": decided["margin"],
         "cv_std": cv_std,
         "phase2_history": [phase1_val, phase2_val],
         "phase2_epoch": 1,

@@ -61,7 +61,7 @@ def test_headless_run_on_a_messy_folder_ships_a_model_that_reloads_in_a_fresh_pr
     assert metrics["weights_source"] == "imagenet"
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert 0.6 <= metrics["majority_baseline"] <= 0.8, "the test split is about 6 red for 3 blue"
-    assert metrics["cv_accuracy_mean"] is not None and len(metrics["cv_fold_accuracies"]) >= 2, "small test: CV runs"
+    assert metrics["cv_accuracy_mean"] is not None and len(metrics["cv_fold_accuracies"]) >= 2, "small validation split: CV runs"
 
     export = Path(metrics["export_dir"])
     assert export.parent == tmp_path / "exports" and export.name.startswith("my_photo_classifier-")
