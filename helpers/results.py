@@ -15,7 +15,7 @@ from typing import Any
 from .costs import lesson_costs, show_lesson_cost  # noqa: F401 - lessons import show_lesson_cost from here
 from .storage import cache_dir
 
-__all__ = ["load_result", "save_result", "show_lesson_cost"]
+__all__ = ["load_result", "results_dir", "save_result", "show_lesson_cost"]
 
 
 def results_dir() -> Path:
