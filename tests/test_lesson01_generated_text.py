@@ -388,3 +388,11 @@ def test_the_curves_caption_names_the_from_scratch_rate():
     plt.close("all")
     (caption,) = shown
     assert "From scratch: 0.003 for every weight" in caption, caption
+
+
+def test_the_photo_reading_prints_the_fold_scores_and_spread_its_verdicts_use():
+    # review 5, B5: "not distinguishable ... by the same spread" rested on a spread the page never showed
+    text = _photo_text([0.85, 0.70, 0.80, 0.80, 0.80], [0.90, 0.40, 0.90, 0.40, 0.80])
+    assert "imagenet 0.85, 0.70, 0.80, 0.80, 0.80 (mean 0.79 ± 0.05)" in text, text
+    assert "random 0.90, 0.40, 0.90, 0.40, 0.80 (mean 0.68 ± 0.23)" in text, text
+    assert "standard deviation over the folds, `np.std`, ddof=0" in text, text
