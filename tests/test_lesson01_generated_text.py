@@ -334,6 +334,7 @@ def test_all_four_within_the_spread_are_named_and_the_guide_s_equally_simple_cho
     assert chosen["small", "dissimilar"]["strategy"] == "feature extraction", chosen
     # review 5, C1 and C7: the footnote names from scratch's own rate and which standard deviation "the spread" is
     assert "standard deviation (`np.std`, ddof=0) over 3 seed(s)" in table and "its own learning rate" in table
+    assert "not only the head (and its head gets half the head-only steps" in bullets, bullets  # review 5, C2
     row = next(line for line in table.splitlines() if line.startswith("| small, dissimilar |"))
     for other in ("linear head on early features", "fine-tuning", "from scratch"):
         assert other in row.split("| feature extraction (within the spread:")[1], row
