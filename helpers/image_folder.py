@@ -149,6 +149,19 @@ class FolderAudit:
             f"{self.min_per_class} photos, and run the audit again."
         )
 
+    def _largest_share(self) -> str:
+        """The folder's largest class and its share; on a tie every tied class, never an arbitrary one (review 5, B4)."""
+        counts, share = self.counts, self.majority_baseline
+        largest = [cls for cls, n in counts.items() if n == counts[self.majority_class]]
+        if len(largest) == len(counts):
+            said = f"the classes are balanced ({counts[largest[0]]} photos each, {share:.3f} of the folder each)"
+        elif len(largest) > 1:
+            names = ", ".join(repr(cls) for cls in largest[:-1]) + f" and {largest[-1]!r}"
+            said = f"the largest classes, {names}, hold {share:.3f} of the folder each"
+        else:
+            said = f"the largest class, {largest[0]!r}, holds {share:.3f} of the folder"
+        return said + " (the majority baseline comes later, from the training labels)."
+
     def summary_markdown(self, max_rows: int = 15) -> str:
         """The audit as Markdown tables: classes, skipped files, fixed files, problems."""
         counts = self.counts
@@ -159,11 +172,7 @@ class FolderAudit:
         lines += [f"| {cls} (left out) | {n} | - | - |" for cls, n in self.too_few.items()]
         text = "\n".join(lines)
         if self.classes:
-            text += (
-                f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; the largest class, "
-                f"{self.majority_class!r}, holds {self.majority_baseline:.3f} of the folder (the majority baseline "
-                "comes later, from the training labels)."
-            )
+            text += f"\n\n{len(self.usable)} usable photos in {len(self.classes)} classes; " + self._largest_share()
         for title, table in (("Skipped", self.skipped), ("Fixed while loading", self.notes)):
             if table:
                 text += f"\n\n**{title}: {len(table)} file(s)**\n\n| file | why |\n|---|---|\n"

@@ -161,6 +161,28 @@ def test_a_folder_with_one_trainable_class_says_what_to_do(tmp_path):
         audit_image_folder(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize(
+    ("sizes", "said"),
+    [
+        ({"red": 6, "blue": 6, "green": 6}, "the classes are balanced (6 photos each, 0.333 of the folder each)"),
+        ({"red": 6, "blue": 6, "green": 4}, "the largest classes, 'blue' and 'red', hold 0.375 of the folder each"),
+        ({"red": 6, "blue": 5, "green": 5}, "the largest class, 'red', holds 0.375 of the folder"),
+    ],
+)
+def test_tied_class_counts_name_no_arbitrary_largest_class(tmp_path, sizes, said):
+    # review 5, B4: four classes of 16 photos read "the largest class, 'ants', holds 0.250 of the folder"
+    from messy_folder import _save, blob
+
+    for c, (cls, n) in enumerate(sizes.items()):
+        for i in range(n):
+            _save(blob("red" if c % 2 else "blue", 700 + 20 * c + i), tmp_path / "p" / cls / f"{i}.jpg")
+    audit = audit_image_folder(tmp_path / "p", min_per_class=4)
+    assert audit.counts == dict(sorted(sizes.items())), audit.counts
+    summary = audit.summary_markdown()
+    assert said in summary, summary
+    assert ("largest" in summary) == (len(set(sizes.values())) > 1), summary
+
+
 def test_folder_choice_order_and_zip_upload(tmp_path, monkeypatch):
     photos = build_messy_folder(tmp_path / "photos")
     monkeypatch.setenv("TL_COURSE_MY_IMAGES", str(photos))
