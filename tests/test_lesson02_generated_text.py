@@ -187,3 +187,9 @@ def test_the_preprocessing_comparisons_give_their_differences_in_validation_phot
         "EfficientNetB0: the wrong preprocessing changes validation accuracy by -0.250, 4 validation photos; one photo is 0.062."
         in swap
     ), swap
+
+
+def test_the_race_prints_its_accuracies_as_a_sanity_check_of_two_differently_started_heads():
+    # review 5, C3: the naive and the cached head share an architecture, not their initial weights
+    text = _race_lines(race_photos=20, cache_hit=False)
+    assert "a sanity check only: the two heads start from separately drawn random weights" in text, text
