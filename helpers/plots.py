@@ -13,13 +13,14 @@ RIGHT_COLOUR, WRONG_COLOUR = "#0072B2", "#D55E00"
 RIGHT_MARK, WRONG_MARK = "\u2713", "\u2717"
 
 
-def plot_history(history, title: str = "", phase_starts: Sequence[int] = (), first_epoch: int = 1):
+def plot_history(history, title: str = "", phase_starts: Sequence[int] = (), first_epoch: int = 1, baseline: float | None = None):
     """Loss and accuracy per epoch, train vs validation.
 
     ``history`` is a training.History, a Keras ``History`` or a dict of lists
     (``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``). A dashed line marks where each
     later phase starts (e.g. fine-tuning after feature extraction). ``first_epoch=0`` when the
-    curves start with the model evaluated before training (epoch 0).
+    curves start with the model evaluated before training (epoch 0). ``baseline``: the validation
+    majority baseline, drawn on the accuracy panel (an accuracy means little without it).
     """
     import matplotlib.pyplot as plt
 
@@ -33,6 +34,8 @@ def plot_history(history, title: str = "", phase_starts: Sequence[int] = (), fir
                 ax.plot(range(first_epoch, first_epoch + len(values)), values, marker="o", label=split)
         for start in starts:
             ax.axvline(start + 0.5, color="grey", linestyle="--", label="phase switch")
+        if metric == "accuracy" and baseline is not None:
+            ax.axhline(baseline, color="grey", linestyle=":", label="majority baseline")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()

@@ -1,7 +1,8 @@
 """Results that lessons save and later lessons, the course runner and the benchmark read.
 
 Every number a lesson reports about itself (accuracy, training time, parameters) is written
-here by the notebook that computed it, so comparison tables are read, never typed.
+here by the notebook that computed it, so comparison tables are read, never typed. ``one_class_warning``
+reads a lesson's test predictions: a model that answers one class for (nearly) every photo is named as such.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from .costs import lesson_costs, show_lesson_cost  # noqa: F401 - lessons import show_lesson_cost from here
 from .storage import cache_dir
 
-__all__ = ["load_result", "results_dir", "save_result", "show_lesson_cost"]
+__all__ = ["ONE_CLASS_SHARE", "load_result", "one_class_warning", "results_dir", "save_result", "show_lesson_cost"]
+
+ONE_CLASS_SHARE = 0.9  # warn when one class takes this share of the answers (lesson 06's threshold)
 
 
 def results_dir() -> Path:
@@ -48,6 +51,24 @@ def load_result(lesson: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     return json.loads(path.read_text())
+
+
+def one_class_warning(predictions, classes) -> str:
+    """A warning sentence when one class takes ONE_CLASS_SHARE or more of the predicted class indices, else "".
+
+    Such a model scores about what always answering that class scores, whatever its accuracy looks like.
+    """
+    counts = [0] * len(classes)
+    for prediction in predictions:
+        counts[int(prediction)] += 1
+    top = max(range(len(classes)), key=counts.__getitem__)
+    share = counts[top] / max(sum(counts), 1)
+    if share < ONE_CLASS_SHARE:
+        return ""
+    return (
+        f"**Warning:** the model answers {classes[top]!r} for {share:.0%} of the test photos. It has probably "
+        "learnt the class sizes, not the classes: its accuracy is about that of always answering that class."
+    )
 
 
 def _jsonable(value):

@@ -49,6 +49,7 @@ def _race_lines(race_photos: int, cache_hit: bool) -> str:
         "naive_history": history,
         "cached_history": history,
         "val_baseline": 0.5,
+        "race_val_baseline": 0.4,
         "RANDOM_NOTE": "",
         "EPOCHS": 3,
     }
@@ -187,3 +188,33 @@ def test_the_preprocessing_comparisons_give_their_differences_in_validation_phot
         "EfficientNetB0: the wrong preprocessing changes validation accuracy by -0.250, 4 validation photos; one photo is 0.062."
         in swap
     ), swap
+
+
+def test_the_race_prints_its_accuracies_as_a_sanity_check_of_two_differently_started_heads():
+    # review 5, C3: the naive and the cached head share an architecture, not their initial weights
+    text = _race_lines(race_photos=20, cache_hit=False)
+    assert "a sanity check only: the two heads start from separately drawn random weights" in text, text
+
+
+def test_the_race_baseline_is_the_one_of_the_race_s_own_validation_photos():
+    # review 5, C9: the race scores a subset of the validation split; its baseline must be that subset's
+    namespace = {
+        "y_train": np.array([0] * 6 + [1] * 4),  # majority class 0
+        "y_val": np.array([0, 1, 1, 1, 0, 0, 0, 0]),  # the first photo of each class: half zeros; all: 5/8 zeros
+        "x_train": np.zeros((10, 2)),
+        "y_test": np.zeros(4, dtype=int),
+        "np": np,
+        "majority_class": 0,
+        "RACE_PER_CLASS": 2,
+        "COMPARE_PER_CLASS": None,
+        "IMAGE_SIZE": 32,
+        "HEAD_EPOCHS": 2,
+        "EPOCHS": 2,
+        "splits": SimpleNamespace(classes=["cats", "dogs"]),
+        "show_images": lambda *args, **kwargs: None,
+        "Markdown": str,
+        "display": lambda *args: None,
+    }
+    exec(_cell("run_sizes"), namespace)  # noqa: S102 - the lesson's own cell
+    assert namespace["race_val_baseline"] == 0.5
+    assert "(majority baseline 0.400;" in _race_lines(race_photos=20, cache_hit=False)
