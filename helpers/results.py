@@ -16,7 +16,7 @@ from typing import Any
 from .costs import lesson_costs, show_lesson_cost  # noqa: F401 - lessons import show_lesson_cost from here
 from .storage import cache_dir
 
-__all__ = ["ONE_CLASS_SHARE", "load_result", "one_class_warning", "results_dir", "save_result", "show_lesson_cost"]
+__all__ = ["load_result", "one_class_warning", "results_dir", "save_result", "show_lesson_cost"]
 
 ONE_CLASS_SHARE = 0.9  # warn when one class takes this share of the answers (lesson 06's threshold)
 
