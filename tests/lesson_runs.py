@@ -10,6 +10,7 @@ run's base temporary folder): a lock per lesson, and the first worker to need a 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,6 +23,8 @@ from coursetools.paths import REPO_ROOT
 
 # Markers nbval would honour; the check below does not, so a lesson must not rely on them.
 NBVAL_MARKERS = ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
+# A lesson that shows another lesson's saved result (lesson 03's table reads lesson 02's) runs after it.
+READS_RESULT = re.compile(r'load_result\(\\?"(\w+)\\?"\)')
 
 
 @dataclass
@@ -43,8 +46,15 @@ class LessonRuns:
     def source(self, name: str) -> Path:
         return self.root / "lessons" / name / f"{name}.ipynb"
 
+    def results_read(self, name: str) -> list[str]:
+        """The lessons whose saved results lesson ``name`` reads (``load_result("NAME")`` in its source)."""
+        return sorted(set(READS_RESULT.findall(self.source(name).read_text())) - {name})
+
     def get(self, name: str) -> LessonRun:
-        """The run of lesson ``name``: made now if no worker made it yet, else read back."""
+        """The run of lesson ``name``: made now if no worker made it yet, else read back. The lessons whose
+        results it reads run first, as in a learner's course, so that the page shows their rows."""
+        for earlier in self.results_read(name):
+            self.get(earlier)
         source, folder = self.source(name), self.folder / "lessons" / name  # the layout coursebook reads
         key = notebooks.cache_key(source, build.shaping_sources(self.root))
         self.folder.mkdir(parents=True, exist_ok=True)

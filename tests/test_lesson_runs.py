@@ -104,6 +104,35 @@ def test_workers_share_one_run_per_lesson(tmp_path):
     assert sorted(seen) == [("a", "print('a')"), ("a", "print('a')"), ("b", "print('b')"), ("b", "print('b')")]
 
 
+def test_a_lesson_runs_after_the_lessons_whose_results_it_reads(tmp_path):
+    """Lesson 03's page shows lesson 02's saved result: asked for first, 03 still runs after 02."""
+    calls = []
+
+    def execute(source, folder):
+        calls.append(source.stem)
+        return NotebookRun(nbformat.read(source, as_version=4), 0.1, None, "", stopped=False)
+
+    root = tmp_path / "repo"
+    (root / "helpers").mkdir(parents=True)
+    for name, code in (("a", "save_result('a', {})"), ("b", 'earlier = load_result("a")'), ("c", "x = 1")):
+        (root / "lessons" / name).mkdir(parents=True)
+        nbformat.write(nbformat.v4.new_notebook(cells=[_cell(code)]), root / "lessons" / name / f"{name}.ipynb")
+    runs = LessonRuns(tmp_path / "runs", root=root, execute=execute)
+    for name in ("c", "b", "a"):
+        runs.get(name)
+    assert calls == ["c", "a", "b"]
+
+
+def test_the_shared_run_of_lesson_03_shows_lesson_02s_row(lesson_runs):
+    run = lesson_runs.get("03_resnet50_fine_tuning")
+    shown = "".join(
+        str(output.get("text", "")) + str(output.get("data", {}).get("text/markdown", ""))
+        for cell in run.notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    assert "No saved result of lesson 02" not in shown
+
+
 def test_a_missing_run_or_one_of_another_lesson_version_is_refused(tmp_path):
     from coursebook import notebooks
     from coursebook.notebooks import LessonExecutionError
