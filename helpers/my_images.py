@@ -73,6 +73,7 @@ class ImageSource:
     root: Path
     origin: str  # "path", "environment", "upload", "folder" (my_images/ beside the notebook) or "fallback"
     description: str
+    chosen_by: str = ""  # what chose this source, when it is not the notebook's own settings (MY_IMAGES, USE_FALLBACK)
 
 
 def choose_image_folder(
@@ -88,7 +89,7 @@ def choose_image_folder(
         return _given(str(path), "the path you typed (MY_IMAGES)", "path")
     env = env_text(ENV_VARIABLE) or ""
     if env and env.lower() != FALLBACK_WORD:
-        return _given(env, ENV_VARIABLE, "environment")
+        return _given(env, ENV_VARIABLE, "environment", chosen_by=f"the environment variable {ENV_VARIABLE}")
     files = _uploaded_files(upload)
     if files:
         name, content = files[0]
@@ -101,27 +102,35 @@ def choose_image_folder(
         return ImageSource(unpack_zip(archive, folder), "folder", f"your zip {archive.name}, unpacked into {folder}")
     if use_fallback or env.lower() == FALLBACK_WORD or env_text("NBGRADER_EXECUTION"):
         root = fallback_image_folder(fallback_per_class)
-        return ImageSource(
-            root, "fallback", "the built-in fallback: " + ", ".join(FALLBACK_CLASSES) + " from the course's own datasets"
-        )
+        description = "the built-in fallback: " + ", ".join(FALLBACK_CLASSES) + " from the course's own datasets"
+        return ImageSource(root, "fallback", description, chosen_by=_fallback_chosen_by(use_fallback, env))
     raise ImageFolderError(
         "No photos were given, so the lesson stops here: put them in my_images/ beside this "
         "notebook, or set USE_FALLBACK = True to use the built-in fallback set.\n" + HOW_TO_GIVE_PHOTOS.format(here=here)
     )
 
 
-def _given(text: str, where: str, origin: str) -> ImageSource:
+def _fallback_chosen_by(use_fallback: bool, env: str) -> str:
+    """Why the fallback set is used; empty when the notebook's own USE_FALLBACK = True chose it."""
+    if use_fallback:
+        return ""
+    if env.lower() == FALLBACK_WORD:
+        return f"the environment variable {ENV_VARIABLE}={FALLBACK_WORD}"
+    return "nbgrader, which grades every submission on the fallback set"
+
+
+def _given(text: str, where: str, origin: str, chosen_by: str = "") -> ImageSource:
     path = _as_path(text, where)
     if path.is_file() and path.suffix.lower() == ".zip":
         root = unpack_zip(path, cache_dir() / "uploads" / path.stem)
-        return ImageSource(root, origin, f"your zip {text}")
+        return ImageSource(root, origin, f"your zip {text}", chosen_by)
     if not path.is_dir():
         raise ImageFolderError(
             f"{path} (from {where}) is not a folder. Give the folder that holds one "
             "subfolder per class, e.g. /home/me/photos with photos/cats/ and photos/dogs/"
             " (or a .zip of it)."
         )
-    return ImageSource(path, origin, f"your folder {text}")
+    return ImageSource(path, origin, f"your folder {text}", chosen_by)
 
 
 _ESCAPES = re.compile(r"[\t\n\r\a\b\f\v]")

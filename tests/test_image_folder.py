@@ -261,3 +261,30 @@ def test_fallback_has_four_classes_from_the_course_data():
     assert audit.classes == ["ants", "bees", "cats", "dogs"]
     assert all(11 <= n <= 12 for n in audit.counts.values()), audit.counts  # a placeholder may be dropped
     assert fallback_image_folder(per_class=12) == root, "built once"
+
+
+@pytest.mark.usefixtures("mirror")
+@pytest.mark.parametrize(
+    "use_fallback, variable, grading, said",
+    [
+        (True, None, None, ""),  # the notebook's own setting: the page shows it, nothing to add
+        (False, "fallback", None, "TL_COURSE_MY_IMAGES=fallback"),
+        (False, None, "1", "nbgrader"),
+    ],
+)
+def test_the_fallback_says_what_chose_it_when_the_notebook_did_not(monkeypatch, tmp_path, use_fallback, variable, grading, said):
+    for name, value in (("TL_COURSE_MY_IMAGES", variable), ("NBGRADER_EXECUTION", grading)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    source = choose_image_folder(use_fallback=use_fallback, fallback_per_class=4, here=tmp_path)
+    assert source.origin == "fallback"
+    assert (said in source.chosen_by) if said else source.chosen_by == "", source.chosen_by
+
+
+def test_a_folder_from_the_environment_says_so(monkeypatch, tmp_path):
+    photos = build_messy_folder(tmp_path / "photos")
+    monkeypatch.setenv("TL_COURSE_MY_IMAGES", str(photos))
+    assert "TL_COURSE_MY_IMAGES" in choose_image_folder(here=tmp_path).chosen_by
+    assert choose_image_folder(str(photos), here=tmp_path).chosen_by == "", "a typed path is on the page"
