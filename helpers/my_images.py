@@ -115,7 +115,8 @@ def _fallback_chosen_by(use_fallback: bool, env: str) -> str:
     if use_fallback:
         return ""
     if env.lower() == FALLBACK_WORD:
-        return f"the environment variable {ENV_VARIABLE}={FALLBACK_WORD}"
+        # named without the variable: the course website's run is chosen this way, and its readers set nothing
+        return "an environment variable set outside the notebook, as headless runs such as the course website's do"
     return "nbgrader, which grades every submission on the fallback set"
 
 

@@ -268,7 +268,7 @@ def test_fallback_has_four_classes_from_the_course_data():
     "use_fallback, variable, grading, said",
     [
         (True, None, None, ""),  # the notebook's own setting: the page shows it, nothing to add
-        (False, "fallback", None, "TL_COURSE_MY_IMAGES=fallback"),
+        (False, "fallback", None, "environment variable"),
         (False, None, "1", "nbgrader"),
     ],
 )

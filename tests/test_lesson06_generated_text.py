@@ -17,11 +17,11 @@ from conftest import REPO_ROOT
 NOTEBOOK = REPO_ROOT / "solutions" / "06_your_own_images" / "06_your_own_images.ipynb"
 
 
-def _fallback_note() -> str:
+def _fallback_note(chosen_by: str = "") -> str:
     """The lesson's note on the fallback photos (cell ``57f261ac``), as its own cell writes it."""
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "57f261ac"]
     shown = []
-    source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs")
+    source = SimpleNamespace(origin="fallback", description="ants, bees, cats and dogs", chosen_by=chosen_by)
     exec(cell.source, {"source": source, "FALLBACK_PER_CLASS": 10, "Markdown": str, "display": shown.append})  # noqa: S102
     (text,) = shown
     return text
@@ -31,6 +31,12 @@ def test_the_fallback_note_expects_and_does_not_assert_higher_scores():
     text = _fallback_note()
     assert "scores are higher" not in text, text
     assert "expect its scores to be higher than what your own photos will reach" in text, text
+
+
+def test_the_fallback_note_says_what_chose_it_when_the_settings_on_the_page_did_not():
+    assert "chosen by" not in _fallback_note(), "USE_FALLBACK = True on the page says it already"
+    text = _fallback_note(chosen_by="an environment variable")
+    assert "It was chosen by an environment variable, not by the settings above." in text, text
 
 
 def _model_card(tmp_path, weights_source: str, phase2_kept: bool) -> str:
@@ -58,7 +64,7 @@ def _model_card(tmp_path, weights_source: str, phase2_kept: bool) -> str:
         "IMAGE_SIZE": 224,
         "FIT": "crop",
         "TOP_STAGE": 14,
-        "source": SimpleNamespace(description="photos", origin="environment"),
+        "source": SimpleNamespace(description="photos", origin="environment", chosen_by=""),
         "majority_baseline": 0.5,
         "majority": 0,
         "tie_note": "",
