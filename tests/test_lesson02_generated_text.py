@@ -218,3 +218,13 @@ def test_the_race_baseline_is_the_one_of_the_race_s_own_validation_photos():
     exec(_cell("run_sizes"), namespace)  # noqa: S102 - the lesson's own cell
     assert namespace["race_val_baseline"] == 0.5
     assert "(majority baseline 0.400;" in _race_lines(race_photos=20, cache_hit=False)
+
+
+def test_the_note_on_the_misclassified_photos_reads_and_appears_only_when_there_are_some():
+    # fresh review 6, C7: "is this run's answer" could not be parsed; with no mistake there is nothing to look at
+    from test_one_class_warning import Y_TRUE, _lesson02
+
+    note = "Whatever the misclassified photos above have in common is a finding about this run, not a general rule."
+    assert note in _lesson02(np.where(np.arange(len(Y_TRUE)) < 3, 1 - Y_TRUE, Y_TRUE))  # 3 mistakes
+    perfect = _lesson02(Y_TRUE.copy())
+    assert "misclassified photos" not in perfect and "The mistakes: 0 cats called dogs, 0 dogs called cats." in perfect
