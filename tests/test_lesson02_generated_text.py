@@ -228,3 +228,12 @@ def test_the_note_on_the_misclassified_photos_reads_and_appears_only_when_there_
     assert note in _lesson02(np.where(np.arange(len(Y_TRUE)) < 3, 1 - Y_TRUE, Y_TRUE))  # 3 mistakes
     perfect = _lesson02(Y_TRUE.copy())
     assert "misclassified photos" not in perfect and "The mistakes: 0 cats called dogs, 0 dogs called cats." in perfect
+
+
+@pytest.mark.parametrize("race_photos", [TRAIN_PHOTOS // 2, TRAIN_PHOTOS])
+def test_the_race_says_the_naive_time_includes_compiling_vgg16_s_training_graph(race_photos):
+    # fresh review 6, C2: the naive side's first fit compiles VGG16's training graph; the cached side's extraction
+    # reuses a predict graph the cells above compiled, so the race is a cold start against a warm one
+    lines = _race_lines(race_photos, cache_hit=False)
+    assert "the naive time includes compiling VGG16's training graph, the naive model's first `fit`" in lines, lines
+    assert "On a short run (3 epochs here) that one-off cost can be a large share of the naive time." in lines, lines
