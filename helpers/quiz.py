@@ -297,7 +297,7 @@ QUESTIONS.update(
         "q4": {
             "kind": "choice",
             "options": "abcd",
-            "hint": 'The concepts lesson names the three benefits and measures two of them on a learning curve (the start, and the end as a stand-in for the asymptote): "What transfer buys, and what a learning rate far too high does".',
+            "hint": 'The concepts lesson names the three benefits and measures, on a learning curve, the start, and the end of a short run (not an asymptote): "What transfer buys, and what a learning rate far too high does".',
         },
         "q5": {
             "kind": "bool",

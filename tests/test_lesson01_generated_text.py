@@ -399,3 +399,15 @@ def test_the_photo_reading_prints_the_fold_scores_and_spread_its_verdicts_use():
     assert "imagenet 0.85, 0.70, 0.80, 0.80, 0.80 (mean 0.79 ± 0.05)" in text, text
     assert "random 0.90, 0.40, 0.90, 0.40, 0.80 (mean 0.68 ± 0.23)" in text, text
     assert "standard deviation over the folds, `np.std`, ddof=0" in text, text
+
+
+def test_the_summary_and_the_quiz_hint_do_not_call_the_end_of_a_short_run_an_asymptote():
+    # fresh review 6, C5: section 4 measures the start and the end of a short run (the curves are not shown to level
+    # off), so neither the summary nor the quiz hint may say the lesson showed, or stood in for, an asymptote
+    from helpers.quiz import QUESTIONS
+
+    summary = " ".join(_cells()["cell-042"].split())
+    assert "can show a higher start, slope and asymptote when transfer helps" in summary, summary
+    assert "section 4 measured the start and the end of a short run" in summary, summary
+    hint = QUESTIONS["q4"]["hint"]
+    assert "the end of a short run (not an asymptote)" in hint and "stand-in" not in hint, hint

@@ -218,3 +218,22 @@ def test_the_race_baseline_is_the_one_of_the_race_s_own_validation_photos():
     exec(_cell("run_sizes"), namespace)  # noqa: S102 - the lesson's own cell
     assert namespace["race_val_baseline"] == 0.5
     assert "(majority baseline 0.400;" in _race_lines(race_photos=20, cache_hit=False)
+
+
+def test_the_note_on_the_misclassified_photos_reads_and_appears_only_when_there_are_some():
+    # fresh review 6, C7: "is this run's answer" could not be parsed; with no mistake there is nothing to look at
+    from test_one_class_warning import Y_TRUE, _lesson02
+
+    note = "Whatever the misclassified photos above have in common is a finding about this run, not a general rule."
+    assert note in _lesson02(np.where(np.arange(len(Y_TRUE)) < 3, 1 - Y_TRUE, Y_TRUE))  # 3 mistakes
+    perfect = _lesson02(Y_TRUE.copy())
+    assert "misclassified photos" not in perfect and "The mistakes: 0 cats called dogs, 0 dogs called cats." in perfect
+
+
+@pytest.mark.parametrize("race_photos", [TRAIN_PHOTOS // 2, TRAIN_PHOTOS])
+def test_the_race_says_the_naive_time_includes_compiling_vgg16_s_training_graph(race_photos):
+    # fresh review 6, C2: the naive side's first fit compiles VGG16's training graph; the cached side's extraction
+    # reuses a predict graph the cells above compiled, so the race is a cold start against a warm one
+    lines = _race_lines(race_photos, cache_hit=False)
+    assert "the naive time includes compiling VGG16's training graph, the naive model's first `fit`" in lines, lines
+    assert "On a short run (3 epochs here) that one-off cost can be a large share of the naive time." in lines, lines

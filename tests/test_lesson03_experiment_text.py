@@ -116,3 +116,11 @@ def test_random_weights_say_nothing_about_imagenet_features_or_the_card(accuraci
     assert "feature changes are of a random network" in text and "do not predict the sizes with ImageNet" in text, text
     assert "cannot test the card's choice" in text, text
     assert "shows the mechanism" not in text and "does not confirm the card's choice" not in text, text
+
+
+def test_training_mode_is_said_to_switch_only_the_unfrozen_stage():
+    # fresh review 6, C3: Keras keeps a frozen (trainable=False) BatchNorm layer in inference mode even with
+    # training=True, so the experiment's training-mode run switches only the unfrozen stage's layers
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.get("id") == "cell-027"]
+    text = " ".join(cell.source.split())
+    assert "With `training=True` each BatchNorm layer of the unfrozen stage normalises" in text, text

@@ -73,6 +73,7 @@ def _generated_text(runs: dict, chosen: str) -> str:
         "majority": 0,
         "test_acc": 0.6,
         "y_pred": [0, 1] * 5,  # the chosen model answers both classes
+        "train_counts": [16, 16],
         "val_idx": range(20),
         "baseline": {"validation": 0.45, "test": 0.45},
         "BATCH_SIZE": 16,

@@ -38,6 +38,7 @@ def _text(inference: float, training: float, random_weights: bool = False, layer
         "chosen": "phase 2: layer4",
         "test_acc": 0.7,
         "y_pred": np.array([0, 1] * 5),  # the chosen model answers both classes
+        "train_counts": np.array([16, 16]),
         "RANDOM_NOTE": "",
         "tie_note": "",
         "BATCH_SIZE": 16,

@@ -2,8 +2,9 @@
 
 The lesson's own hidden cell ``57f261ac`` runs here: it is printed before the first epoch, whatever the
 run later scores, so it may only say what to expect of ImageNet classes, not that the scores are higher.
-The phase-2 verdict (``df03b1b0``) calls validation saturated when no accuracy can clear the bar (phase 1's
-accuracy plus the spread at 1 or more), instead of reading "not kept" as a test (review 3, C4).
+The phase-2 verdict (``df03b1b0``) says so when no accuracy can clear the bar (phase 1's accuracy plus the spread
+at 1 or more), instead of reading "not kept" as a test (review 3, C4); it calls validation saturated only when phase 1
+scored 1.000 (fresh review 6, B2).
 """
 
 from __future__ import annotations
@@ -120,12 +121,21 @@ def _phase2_text(phase1_val: float, phase2_val: float, cv_std: float | None) -> 
     return text
 
 
-@pytest.mark.parametrize(("phase1_val", "cv_std"), [(1.0, 0.064), (0.95, 0.08), (1.0, None)])
+@pytest.mark.parametrize(("phase1_val", "cv_std"), [(1.0, 0.064), (1.0, None)])
 def test_a_bar_no_accuracy_can_clear_is_called_saturated_not_a_test(phase1_val, cv_std):
     # review 3, C4: phase 1 at 1.000 plus a spread: no phase-2 score can be kept, whatever it is
     text = _phase2_text(phase1_val, phase2_val=1.0, cv_std=cv_std)
     assert "validation is saturated" in text and "cannot show a gain from phase 2" in text, text
     assert "**Not kept**: it does not" not in text, text
+
+
+@pytest.mark.parametrize(("phase1_val", "cv_std", "bar"), [(0.95, 0.08, "1.030"), (0.75, 0.25, "1.000")])
+def test_a_bar_out_of_reach_below_a_perfect_phase_1_is_not_called_saturated(phase1_val, cv_std, bar):
+    # fresh review 6, B2: phase 1 below 1.000 is not saturated; the bar, its score plus the spread, is out of reach
+    text = _phase2_text(phase1_val, phase2_val=1.0, cv_std=cv_std)
+    assert "saturated" not in text and "**Not kept**: it does not" not in text, text
+    assert f"**Not kept**, and it could not be: the bar ({bar}) is at or above 1.000" in text, text
+    assert "no phase-2 score could clear it: this validation split is too small to show a gain" in text, text
 
 
 @pytest.mark.parametrize(("phase2_val", "kept"), [(0.95, True), (0.80, False)])

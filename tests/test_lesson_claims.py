@@ -89,3 +89,11 @@ def test_every_allow_list_line_names_its_source(tmp_path):
     bad.write_text("# comment\n50 % | a source\n42 %\n", encoding="utf-8")
     with pytest.raises(ValueError, match="cited.txt:3"):
         cited_figures(bad)
+
+
+def test_the_intro_says_what_data_the_numbers_are_computed_on():
+    # fresh review 6, C6: lesson 01's main experiments run on scikit-learn's handwritten digits, not on photos
+    intro = " ".join((REPO_ROOT / "docs" / "intro.md").read_text().split())
+    assert "load_digits" in (REPO_ROOT / "solutions" / "01_concepts" / "01_concepts.ipynb").read_text()
+    assert "on real photos" not in intro, "lesson 1 computes most of its numbers on handwritten digits"
+    assert "on real data (photos; lesson 1 also uses scikit-learn's handwritten digits)" in intro
