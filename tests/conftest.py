@@ -24,10 +24,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # The kernels of the xdist workers share the cores: each framework gets its share of threads, not one per core.
 # With one per core, OpenMP threads spin while they wait for a core another kernel holds: two lesson-04 kernels
 # at once on 2 cores took 38 s with the default threads and 15 s with one each (tests/README.md). The grading
-# sandbox passes these variables on; a variable already set wins.
-_threads = str(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-    os.environ.setdefault(_name, _threads)
+# sandbox passes these variables on.
+# Set in each worker, not in xdist's controller: the workers inherit the controller's environment.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ[_name] = _threads
 # lesson 06 stops until photos are given: test runs (nbval too) choose its fallback set explicitly,
 # and its exports go to the session's folder, not beside the notebook
 os.environ.setdefault("TL_COURSE_MY_IMAGES", "fallback")
