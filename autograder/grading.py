@@ -314,9 +314,7 @@ def _grade_all(workspace: Path, todo: list, jobs: int):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn, not fork: the parent may hold threads and sockets (jupyter_client) that a fork would copy
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_share_cores, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_grade_in_worker, str(workspace), sub): (index, sub, digest) for index, sub, digest in todo}
         for future in as_completed(futures):
             index, sub, digest = futures[future]
@@ -330,18 +328,6 @@ def _grade_all(workspace: Path, todo: list, jobs: int):
                     note=f"the grading process failed ({type(err).__name__}: {err}); re-run to retry",
                 )
             yield index, sub, digest, outcome
-
-
-# The variables that set how many threads a kernel's frameworks use (the sandbox passes them on).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
-
-
-def _share_cores(threads: int) -> None:
-    """A grading worker's kernels use their share of the cores, unless the instructor set these variables: with
-    a thread per core in each of several kernels, OpenMP threads spin while they wait for a core another kernel
-    holds (two lesson-04 kernels at once on 2 cores: 38 s with a thread per core, 15 s with one each)."""
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, str(threads))
 
 
 _WORKER_API: dict[str, object] = {}

@@ -180,22 +180,6 @@ def test_grading_jobs(monkeypatch):
             grading_jobs()
 
 
-def test_grading_workers_share_the_cores_unless_the_instructor_chose(monkeypatch):
-    from autograder.grading import THREAD_VARIABLES, _share_cores
-
-    for name in THREAD_VARIABLES:
-        monkeypatch.setenv(name, "unset below")  # recorded, so the test leaves the environment as it found it
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    _share_cores(1)
-    assert {name: os.environ[name] for name in THREAD_VARIABLES} == {
-        "OMP_NUM_THREADS": "3",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "TF_NUM_INTRAOP_THREADS": "1",
-    }
-
-
 def test_collect_understands_exchange_and_lms_layouts(tmp_path):
     lessons = ["01_concepts", "05_quiz"]
     notebook = nbformat.writes(nbformat.v4.new_notebook())
