@@ -411,3 +411,46 @@ def test_the_summary_and_the_quiz_hint_do_not_call_the_end_of_a_short_run_an_asy
     assert "section 4 measured the start and the end of a short run" in summary, summary
     hint = QUESTIONS["q4"]["hint"]
     assert "the end of a short run (not an asymptote)" in hint and "stand-in" not in hint, hint
+
+
+def _filter_reading(trained_coupled: bool, random_coupled: bool) -> str:
+    """§6's filter reading (``l01-8``) with ImageNet weights, on made-up layers: a coupled layer has R = G = B."""
+    import torch
+    import torch.nn as nn
+
+    shown: list = []
+    namespace = _namespace(shown)
+    torch.manual_seed(0)
+    layers = []
+    for coupled in (trained_coupled, random_coupled):
+        conv = nn.Conv2d(3, 16, 3)
+        if coupled:
+            with torch.no_grad():
+                conv.weight.copy_(conv.weight[:, :1].repeat(1, 3, 1, 1))  # correlation 1
+        layers.append(conv)
+    namespace.update(
+        {
+            "nn": nn,
+            "torch": torch,
+            "weights_source": "imagenet",
+            "pretrained_net": SimpleNamespace(features=[[layers[0]]]),
+            "random_net": SimpleNamespace(features=[[layers[1]]]),
+        }
+    )
+    exec(_cells()["l01-8"], namespace)  # noqa: S102 - the lesson's own cell
+    plt.close("all")
+    (text,) = shown
+    return text
+
+
+def test_a_trained_layer_less_coupled_than_the_random_one_is_said_so():
+    """Fresh review 7, B2: 'does not tell them apart' was printed also when they differ, the trained one lower."""
+    text = _filter_reading(trained_coupled=False, random_coupled=True)
+    assert "does not tell them apart" not in text and "the trained filters respond" not in text, text
+    assert "the trained layer's colours are less coupled than the random one's, beyond the spread" in text, text
+
+
+def test_filter_layers_within_the_spread_are_not_told_apart():
+    text = _filter_reading(trained_coupled=False, random_coupled=False)
+    assert "at 3x3 pixels this measure does not tell them apart in this run." in text, text
+    assert "less coupled" not in text and "the trained filters respond" not in text, text

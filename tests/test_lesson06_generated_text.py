@@ -156,3 +156,52 @@ def test_the_fallback_note_says_where_the_file_name_prefixes_come_from():
         spec = dataset_spec(dataset)
         for folder in (spec.train_split, spec.val_split):
             assert f"`{folder}_`" in text, (folder, text)
+
+
+def _phase1_line(history: list[float], kept: int) -> str:
+    """The lesson's phase-1 cell (``cell-22``) with its helpers (``a180b927``), on a made-up validation history."""
+    import io
+    import time
+    from contextlib import redirect_stdout
+
+    import torch
+    import torch.nn as nn
+
+    cells = {c.get("id"): c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+    x, y = torch.zeros(4, 2), torch.tensor([0, 0, 1, 1])
+    namespace = {
+        "torch": torch,
+        "nn": nn,
+        "time": time,
+        "device": "cpu",
+        "preprocessing": SimpleNamespace(mean=[0.5] * 3, std=[0.25] * 3),
+        "after_trunk": lambda top, head: head,
+        "top": None,
+        "activations": {"val": (x, y)},
+        "new_head": lambda channels, n: nn.Linear(channels, n),
+        "backbone": SimpleNamespace(last_channel=2),
+        "classes": ["a", "b"],
+        "train": lambda *args, **kwargs: (history, kept),
+        "HEAD_LR": 1e-3,
+        "HEAD_EPOCHS": len(history) - 1,
+        "majority": 0,
+    }
+    exec(cells["a180b927"], namespace)  # noqa: S102 - the lesson's own helpers: run_history
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        exec(cells["cell-22"], namespace)  # noqa: S102 - the lesson's own phase-1 cell
+    return printed.getvalue()
+
+
+def test_phase_1_not_beating_the_untrained_head_asserts_no_cause():
+    """Fresh review 7, B1: 'that was chance' was asserted, not measured; training may have hurt."""
+    text = _phase1_line([0.75, 0.5, 0.625, 0.5], kept=2)
+    assert "no trained epoch beat the start's 0.750" in text, text
+    assert "that was chance" not in text, text
+    assert "check the learning rate, the labels and the curve; the best trained epoch is kept" in text, text
+
+
+def test_phase_1_beating_the_untrained_head_gives_no_advice():
+    text = _phase1_line([0.5, 0.625, 0.875, 0.75], kept=2)
+    assert "best trained epoch 2: 0.875" in text, text
+    assert "no trained epoch beat" not in text and "check the learning rate" not in text, text

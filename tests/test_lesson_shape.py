@@ -56,3 +56,20 @@ def test_the_readme_table_is_current():
     assert readme_with_table(readme, shape_table()) == readme, (
         "README's shape table is stale: python -m coursetools.lesson_shape --readme"
     )
+
+
+@pytest.mark.parametrize("notebook", sorted((REPO_ROOT / "solutions").glob("*/*.ipynb")), ids=lambda p: p.stem)
+def test_the_setup_cells_at_the_top_are_hidden_alike_in_every_lesson(notebook):
+    """The Colab install, cost and imports cells are boilerplate: every lesson and the quiz fold their source away
+    the same way, on the website (tag hide-input) and in JupyterLab (jupyter.source_hidden) (fresh review 7, C4)."""
+    import nbformat
+
+    setup = {
+        cell.metadata["nbgrader"]["grade_id"]: cell
+        for cell in nbformat.read(notebook, as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("colab_install", "cost", "setup")
+    }
+    assert sorted(setup) == ["colab_install", "cost", "setup"], f"{notebook.stem}: setup cells {sorted(setup)}"
+    for grade_id, cell in setup.items():
+        assert "hide-input" in cell.metadata.get("tags", []), f"{notebook.stem}: tag the {grade_id} cell hide-input"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden"), f"{notebook.stem}: {grade_id} needs jupyter.source_hidden"
