@@ -12,6 +12,7 @@ from pathlib import Path
 from coursehub import formgrader_service
 from coursehub.environment import server_environment
 from coursehub.layout import COURSE_ID, HubLayout
+from coursehub.ports import server_port
 
 c = get_config()  # noqa: F821 - provided by JupyterHub
 
@@ -69,6 +70,7 @@ c.Spawner.http_timeout = 180
 def pre_spawn_hook(spawner):
     role = "instructor" if spawner.user.name in layout.staff else "student"
     spawner.environment = {**spawner.environment, **server_environment(layout, role)}
+    spawner.port = server_port(spawner.ip or "127.0.0.1")  # not a kernel's: coursehub/ports.py
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
