@@ -35,7 +35,7 @@ LOCK := $(if $(filter gpu,$(VARIANT)),requirements-gpu.lock,requirements.lock)
 STAMP := $(VENV)/.installed-$(VARIANT)
 # Both locks: every platform (Linux x86-64/aarch64, macOS arm64, Windows x86-64) and Python >= 3.11 in one
 # file, with environment markers; tests/test_lock.py checks each platform x Python resolves to wheels.
-LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
+LOCK_FLAGS := --universal --excludes requirements-excludes.txt --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
 .PHONY: learner-dist memory-table setup lock lock-upgrade lint format course test lessons lab report browser sandbox clean-venv grade bench book hub hub-deps hub-test hub-remove
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from coursetools.paths import REPO_ROOT, lesson_names
 
+from .gradebook_schema import read_schema_revision_in_process
 from .submissions import files_digest
 
 __all__ = ["STATE_FILE", "load_api", "prepare_workspace", "read_state", "write_state", "check_apart"]
@@ -26,6 +27,7 @@ def load_api(workspace: Path):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
+    read_schema_revision_in_process()  # a new gradebook needs no `alembic` subprocess
     config = PyFileConfigLoader("nbgrader_config.py", path=str(workspace)).load_config()
     config.CourseDirectory.root = str(workspace)
     # the API sets up an exchange even though grading never uses it: keep it in the workspace

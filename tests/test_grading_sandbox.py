@@ -31,7 +31,7 @@ from autograder.workspace import prepare_workspace
 
 LESSONS = lesson_names()
 # The attacks aim at the grader and its sandbox, which are the same for every lesson: make test aims them
-# from the quiz (the cheapest kernel) and lesson 01 (a TensorFlow kernel). A lesson's own files in the
+# from the quiz (the cheapest kernel) and lesson 01 (a PyTorch kernel). A lesson's own files in the
 # sandbox and its tests are graded for every lesson in test_grading.py (test_each_lessons_tests_are_fair);
 # GRADING_ALL_LESSONS=1 runs the attacks from every lesson.
 HOSTILE_LESSONS = ("01_concepts", "05_quiz")
