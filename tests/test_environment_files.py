@@ -51,8 +51,26 @@ def test_environment_yml_delegates_to_the_lock():
 def test_makefile_installs_the_lock_with_uv_at_the_pinned_version():
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert re.search(r"^UV_VERSION := (\S+)$", makefile, re.M).group(1) == _requirements()["uv"]
-    assert "pip sync --python $(BIN)/python --require-hashes $(LOCK)" in makefile
+    assert "pip sync --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)" in makefile
     assert "requirements-gpu.lock" in makefile and "nvidia-smi" in makefile
+
+
+@pytest.mark.parametrize("module", ["tensorflow", "torch", "nbgrader", "jupyter_server"])
+def test_setup_compiled_the_bytecode_that_sandboxed_kernels_cannot_write(module):
+    """make setup writes every .pyc: a sandboxed or hub kernel (read-only .venv) or a shell with
+    PYTHONDONTWRITEBYTECODE=1 would otherwise compile each module again at every import."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None:
+        pytest.skip(f"{module} is not installed")
+    package = Path(spec.origin).parent
+    sources = [p for p in package.rglob("*.py") if "__pycache__" not in p.parts]
+    missing = [p for p in sources if not Path(importlib.util.cache_from_source(str(p))).is_file()]
+    # a few files are for newer Pythons only (torch/testing/_internal/py312_intrinsics.py) and cannot compile here
+    assert len(missing) <= len(sources) // 100, (
+        f"{len(missing)} of {len(sources)} modules of {module} have no .pyc (e.g. {missing[0]}): run make setup"
+    )
 
 
 def test_pyproject_names_no_versions():
