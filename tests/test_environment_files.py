@@ -141,4 +141,4 @@ def test_make_setup_installs_the_gpu_lock_where_nvidia_smi_lists_a_gpu(tmp_path,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert f"--require-hashes {lock}" in done.stdout, done.stdout
+    assert f"--require-hashes --compile-bytecode {lock}" in done.stdout, done.stdout
